@@ -1,0 +1,2 @@
+// Placeholder: the real CLI replaces this file.
+console.log('trapdoor: CLI not built yet');
