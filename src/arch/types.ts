@@ -152,7 +152,11 @@ export interface KernelArch {
   readonly syscallRegs: SyscallRegs;
   /** `syscall.tbl` (asm/<arch>/syscall.tbl) parsed: number → name (e.g. 120 → "clone"). */
   syscallTable(): ReadonlyMap<number, string>;
-  /** Bytes that fill the gate page (a trapping instruction, in case a gate is reached without its hook). */
+  /**
+   * Bytes that fill the gate page, one slot per 4 bytes: a branch to itself.
+   * Unicorn may go on executing after a code hook asked to stop (measured on
+   * ARM: it ran through the gate page), so a slot holds the CPU in place.
+   */
   readonly gateFill: Uint8Array;
   /** Attaches to a CPU once the kernel image is loaded; `sym` resolves kernel symbols (vector_swi, ret_from_fork, …). */
   attach(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): ArchCpuOps;

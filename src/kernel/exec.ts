@@ -26,8 +26,9 @@ export function* do_execve(k: Kernel, t: Task, path: string, argv: string[], env
   const m = k.mm.mm(mm);
   let end = 0;
   for (const s of img.sections) {
+    if (s.size === 0 && s.bytes.length === 0) continue; // an empty .data/.bss needs no VMA
     const flags = (s.read ? VM_READ : 0) | (s.write ? VM_WRITE : 0) | (s.exec ? VM_EXEC : 0);
-    const start = s.addr & ~(PAGE_SIZE - 1);
+    const start = ((s.addr & ~(PAGE_SIZE - 1)) >>> 0);
     const stop = pageUp(s.addr + Math.max(s.size, 1));
     k.mm.insertVma(mm, start, stop, flags);
     end = Math.max(end, stop);
@@ -56,11 +57,11 @@ export function* do_execve(k: Kernel, t: Task, path: string, argv: string[], env
     k.mm.populate(mm, sp, b);
     strings.push(sp);
   }
-  sp &= ~15;
+  sp = (sp & ~15) >>> 0;
   const auxv = [6, PAGE_SIZE, 25, random, 0, 0]; // AT_PAGESZ, AT_RANDOM, AT_NULL
   const words = [argv.length, ...strings.slice(0, argv.length), 0, ...strings.slice(argv.length), 0, ...auxv];
   sp -= 4 * words.length;
-  sp &= ~7;
+  sp = (sp & ~7) >>> 0;
   const w = new Uint8Array(4 * words.length);
   const dv = new DataView(w.buffer);
   words.forEach((x, i) => dv.setUint32(4 * i, x >>> 0, true));
@@ -77,6 +78,7 @@ export function* do_execve(k: Kernel, t: Task, path: string, argv: string[], env
   k.ops.switchMm(k.currentPgd);
   if (old) k.mm.mmput(old);
   t.v.set('flags', t.flags & ~(PF_FORKNOEXEC | PF_KTHREAD));
+  if (!k.execs.has(path)) k.execs.set(path, t.pid);
   t.v.setString('comm', path.split('/').pop()!.slice(0, 15));
   k.arch.startThread(k.mem, k.ptRegsPa(t), img.entry, sp);
   yield* k.step('start_thread', `pt_regs: pc = 0x${img.entry.toString(16)}, sp = 0x${sp.toString(16)}`);

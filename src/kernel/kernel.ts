@@ -81,7 +81,6 @@ export class Kernel {
   onWrite: (fd: number, data: Uint8Array) => void = () => {};
   /** Registered executables for execve (path → image), an initramfs of sorts. */
   readonly initramfs = new Map<string, AsmProgram>();
-  depth = 0;
 
   constructor(readonly arch: KernelArch, opts: KernelOptions = {}) {
     this.opts = {
@@ -167,7 +166,7 @@ export class Kernel {
       for (const g of [this.gateBase]) this.cpu.hookCode(g, this.gateNext - 1, (addr) => this.onGate(addr));
       for (const a of this.ops.hardwareStops) this.cpu.hookCode(a, a, () => this.cpu.emuStop());
       this.cpu.hookInterrupt((intno) => {
-        this.pendingIntr = intno;
+            this.pendingIntr = intno;
         this.cpu.emuStop();
       });
 
@@ -200,7 +199,8 @@ export class Kernel {
   }
 
   private onGate(addr: number): void {
-    this.pendingGate = this.gates.get(addr) ?? null;
+    // The first gate reached wins: if the CPU slides on through the no-op slots, later hooks fire too.
+    this.pendingGate ??= this.gates.get(addr) ?? null;
     this.cpu.emuStop();
   }
 
@@ -301,7 +301,23 @@ export class Kernel {
   /** The pgd the CPU uses now (the current task's active_mm). */
   currentPgd = 0;
 
+  /**
+   * The page of the `until` address runKernel passes to uc_emu_start. Unicorn
+   * looks that page up through the TLB when a run stops (measured: a fetch of
+   * 0xfffffc00 appeared on every stop), so it must translate in every mode; it
+   * maps to a frame of gate slots, which spin in place if ever executed.
+   */
+  static readonly EXIT_PAGE = 0xfffff000;
+  private exitPagePa = -1;
+
   private tlbFill(va: number, type: number): { paddr: number; perms: number } | null {
+    if (((va & ~(PAGE_SIZE - 1)) >>> 0) === Kernel.EXIT_PAGE) {
+      if (this.exitPagePa < 0) {
+        this.exitPagePa = this.pages.allocPages(0);
+        for (let a = 0; a < PAGE_SIZE; a += this.arch.gateFill.length) this.mem.u8.set(this.arch.gateFill.subarray(0, PAGE_SIZE - a), this.exitPagePa + a);
+      }
+      return { paddr: this.exitPagePa + (va & (PAGE_SIZE - 1)), perms: UC.PROT_READ | UC.PROT_EXEC };
+    }
     const access: Access = type === UC.MEM_WRITE ? 'write' : type === UC.MEM_FETCH ? 'fetch' : 'read';
     const user = this.ops.isUserMode();
     const permit = () => {
@@ -311,7 +327,8 @@ export class Kernel {
       if (access === 'write' && !pte.prot.write) return null;
       if (access === 'fetch' && !pte.prot.exec) return null;
       return {
-        paddr: pte.pa - (va & (PAGE_SIZE - 1)),
+        // The exact physical address of va: QEMU masks it to its own page size (1 KiB on ARM).
+        paddr: pte.pa,
         perms: UC.PROT_READ | (pte.prot.write ? UC.PROT_WRITE : 0) | (pte.prot.exec ? UC.PROT_EXEC : 0),
       };
     };
@@ -341,17 +358,16 @@ export class Kernel {
   /** Calls a kernel function so that the tracer sees the call and return and the debugger can stop at its entry. */
   *call<T>(fn: string, body: KGen<T>): Generator<KYield, T, void> {
     const t = this.current;
-    this.emit({ t: 'call', fn, depth: this.depth } as TraceEvent);
+    const depth = t.kframes.length;
+    this.emit({ t: 'call', fn, depth } as TraceEvent, t);
     t.kframes.push(fn);
-    this.depth++;
     yield { op: 'point', fn, text: `${fn}()` };
     try {
       const r = yield* body;
       return r;
     } finally {
-      this.depth--;
       t.kframes.pop();
-      this.emit({ t: 'ret', fn, depth: this.depth } as TraceEvent, t);
+      this.emit({ t: 'ret', fn, depth } as TraceEvent, t);
     }
   }
 
@@ -396,6 +412,9 @@ export class Kernel {
       return -38;
     })();
   }
+
+  /** path → pid of the first task that exec'd it. */
+  readonly execs = new Map<string, number>();
 
   /** kthread_create requests waiting for kthreadd. */
   readonly kthreadRequests: { fn: (k: Kernel, t: Task) => KGen<number>; comm: string; done: (pid: number) => void }[] = [];

@@ -112,7 +112,7 @@ export class MemoryManager {
   /** Maps a fresh zeroed page at va inside its VMA and returns its physical address. */
   private mapNewPage(mmVa: number, va: number, vmaFlags: number): number {
     const pa = this.pages.allocPages(0);
-    this.pgtable.setPte(this.mem, this.pgdPa(mmVa), va & ~(PAGE_SIZE - 1), pa, this.protOf(vmaFlags, true), this.allocTable);
+    this.pgtable.setPte(this.mem, this.pgdPa(mmVa), ((va & ~(PAGE_SIZE - 1)) >>> 0), pa, this.protOf(vmaFlags, true), this.allocTable);
     return pa;
   }
 
@@ -124,7 +124,7 @@ export class MemoryManager {
       const vma = this.findVma(mmVa, addr);
       if (!vma) throw new Error(`populate: 0x${addr.toString(16)} is outside every VMA`);
       const pte = this.pgtable.walk(this.mem, this.pgdPa(mmVa), addr);
-      const pagePa = pte ? pte.pa & ~(PAGE_SIZE - 1) : this.mapNewPage(mmVa, addr, vma.get('vm_flags'));
+      const pagePa = pte ? ((pte.pa & ~(PAGE_SIZE - 1)) >>> 0) : this.mapNewPage(mmVa, addr, vma.get('vm_flags'));
       const inPage = addr & (PAGE_SIZE - 1);
       const n = Math.min(PAGE_SIZE - inPage, bytes.length - off);
       this.mem.u8.set(bytes.subarray(off, off + n), pagePa + inPage);
@@ -152,13 +152,13 @@ export class MemoryManager {
       this.stats.demandZero++;
       return true;
     }
-    if (access === 'write' && !pte.prot.write) return this.doWpPage(pgd, va, pte.pa & ~(PAGE_SIZE - 1), flags);
+    if (access === 'write' && !pte.prot.write) return this.doWpPage(pgd, va, ((pte.pa & ~(PAGE_SIZE - 1)) >>> 0), flags);
     return true; // already fine (a stale TLB entry)
   }
 
   /** do_wp_page: the last user of a COW page takes it over; otherwise copy it. */
   private doWpPage(pgd: number, va: number, oldPa: number, flags: number): boolean {
-    const page = va & ~(PAGE_SIZE - 1);
+    const page = ((va & ~(PAGE_SIZE - 1)) >>> 0);
     if (this.pages.pageCount(oldPa) === 1) {
       this.pgtable.setPte(this.mem, pgd, page, oldPa, this.protOf(flags, true), this.allocTable);
       this.stats.cowReuses++;
@@ -186,7 +186,7 @@ export class MemoryManager {
     const oldPgd = this.pgdPa(oldMm);
     const newPgd = this.pgdPa(newMm);
     this.pgtable.forEachUserPte(this.mem, oldPgd, (va, pte) => {
-      const pa = pte.pa & ~(PAGE_SIZE - 1);
+      const pa = ((pte.pa & ~(PAGE_SIZE - 1)) >>> 0);
       const vma = this.findVma(oldMm, va);
       const shared = vma ? (vma.get('vm_flags') & VM_SHARED) !== 0 : false;
       let prot = pte.prot;
@@ -207,7 +207,7 @@ export class MemoryManager {
     mm.set('mm_users', users);
     if (users > 0) return;
     const pgd = this.pgdPa(mmVa);
-    this.pgtable.forEachUserPte(this.mem, pgd, (_va, pte) => this.pages.putPage(pte.pa & ~(PAGE_SIZE - 1)));
+    this.pgtable.forEachUserPte(this.mem, pgd, (_va, pte) => this.pages.putPage(((pte.pa & ~(PAGE_SIZE - 1)) >>> 0)));
     this.pgtable.freeUserTables(this.mem, pgd, (pa) => this.pages.freePages(pa, 0));
     for (const v of this.vmas(mmVa)) this.vmaCache.free(v.pa);
     this.pages.freePages(pgd, Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
