@@ -1,0 +1,138 @@
+@
+@  asm/arm/entry.S — the system call entry and exit path of trapdoor's ARM kernel
+@
+@  Modelled on Linux 3.x arch/arm/kernel/entry-common.S and entry-header.S (EABI,
+@  ARM-mode kernel, no syscall tracing). Assembled by the kernel at 0xc0008000
+@  after a prelude of .equ lines:
+@    - the asm-offsets of src/arch/arm/layout.ts (TI_*, S_*, S_OFF, THREAD_SIZE …);
+@    - the kernel's gates, absolute addresses of functions written in TypeScript:
+@      sys_call_table (the table itself, guest memory), NR_syscalls, sys_ni_syscall,
+@      schedule_tail, arm_syscall. A branch to a gate is a call into the modelled
+@      kernel, which returns to lr (or to wherever it switches to).
+@
+@  Register names used by Linux here (GNU as `.req` aliases there, plain names here):
+@    scno = r7    syscall number (EABI: the caller puts it in r7)
+@    tbl  = r8    syscall table pointer
+@    why  = r8    "are we still in a syscall" for signal restarting (0 = no)
+@    tsk  = r9    current thread_info
+@
+@  Kernel stack of a task while it is in a syscall (8 KiB, 8 KiB-aligned):
+@
+@      base + THREAD_SIZE       +-----------------------------+
+@                               |  8 bytes (THREAD_START_SP)  |
+@      SP_svc at entry -------> +-----------------------------+
+@                               |  struct pt_regs (72 bytes)  |  ARM_r0 … ARM_ORIG_r0
+@      pt_regs -------------->  +-----------------------------+
+@                               |  r4, r5 (syscall args 5, 6) |  S_OFF = 8
+@      sp in sys_* ---------->  +-----------------------------+
+@                               |  … kernel stack …           |
+@      base ----------------->  +-----------------------------+
+@                               |  struct thread_info         |  flags, preempt_count,
+@                               +-----------------------------+  addr_limit, task, …
+@
+
+	.text
+	.align	5
+
+@ ---------------------------------------------------------------------------
+@ vector_swi: the SWI (svc) exception handler.
+@
+@ The SWI slot of the vectors page (0xffff0008) loads pc with this address. On
+@ arrival the CPU has done what it does on an SVC exception: mode SVC, IRQs
+@ masked, SPSR_svc = the user's CPSR, LR_svc = the address after the svc,
+@ sp = SP_svc = this task's THREAD_START_SP. r0–r12 are still the user's.
+@ ---------------------------------------------------------------------------
+	.globl	vector_swi
+vector_swi:
+	sub	sp, sp, #S_FRAME_SIZE		@ room for struct pt_regs
+	stmia	sp, {r0 - r12}			@ Calling r0 - r12
+	add	r8, sp, #S_PC
+	stmdb	r8, {sp, lr}^			@ Calling sp, lr (the user bank: `^`)
+	mrs	r8, spsr			@ called from non-FIQ mode, so ok.
+	str	lr, [sp, #S_PC]			@ Save calling PC
+	str	r8, [sp, #S_PSR]		@ Save CPSR
+	str	r0, [sp, #S_OLD_R0]		@ Save OLD_R0 (r0 is also the 1st argument and the result)
+	mov	fp, #0				@ zero_fp: end of the frame-pointer chain for backtraces
+
+	cpsie	i				@ enable_irq: syscalls run with interrupts enabled
+
+	@ get_thread_info tsk: thread_info sits at the base of the 8 KiB kernel
+	@ stack, so clearing the low 13 bits of sp finds it (sp & ~(THREAD_SIZE - 1)).
+	mov	r9, sp, lsr #13
+	mov	r9, r9, lsl #13
+	ldr	r10, [r9, #TI_TASK]		@ r10 = current: thread_info->task
+
+	ldr	r8, =sys_call_table		@ tbl = syscall table pointer
+
+	stmdb	sp!, {r4, r5}			@ push fifth and sixth args
+
+	@ Linux compares with an immediate (`cmp scno, #NR_syscalls`, its table
+	@ padded to a multiple of 4 so the constant encodes); the kernel here
+	@ chooses NR_syscalls, so load it.
+	ldr	ip, =NR_syscalls
+	cmp	r7, ip				@ check upper syscall limit
+	adr	lr, ret_fast_syscall		@ return address
+	ldrcc	pc, [r8, r7, lsl #2]		@ call sys_* routine
+
+	add	r1, sp, #S_OFF			@ r1 = struct pt_regs *regs
+	mov	r8, #0				@ why = 0: no longer a real syscall
+	cmp	r7, #(__ARM_NR_BASE - __NR_SYSCALL_BASE)
+	eor	r0, r7, #__NR_SYSCALL_BASE	@ put OS number back
+	bcs	arm_syscall			@ ARM private syscalls: arm_syscall(no, regs)
+	b	sys_ni_syscall			@ not private func: -ENOSYS
+
+@ ---------------------------------------------------------------------------
+@ ret_fast_syscall: every sys_* routine returns here with its result in r0.
+@ sp still points S_OFF below pt_regs (the pushed r4, r5).
+@ ---------------------------------------------------------------------------
+	.globl	ret_fast_syscall
+ret_fast_syscall:
+	cpsid	i				@ disable_irq
+	str	r0, [sp, #S_R0 + S_OFF]		@ returned r0: pt_regs->ARM_r0 shows the result
+
+	@ restore_user_regs fast = 1, offset = S_OFF
+	ldr	r1, [sp, #S_OFF + S_PSR]	@ get calling cpsr
+	ldr	lr, [sp, #S_OFF + S_PC]!	@ get pc; sp = &pt_regs->ARM_pc
+	msr	spsr_cxsf, r1			@ save in spsr_svc
+	clrex					@ clear the exclusive monitor
+	ldmdb	sp, {r1 - lr}^			@ get calling r1 - lr (r0 = the result)
+	mov	r0, r0				@ ARMv5T and earlier require a nop after ldm {}^
+	add	sp, sp, #S_FRAME_SIZE - S_PC	@ sp = THREAD_START_SP again, for the next entry
+	movs	pc, lr				@ return & move spsr_svc into cpsr
+
+@ ---------------------------------------------------------------------------
+@ ret_to_user / ret_slow_syscall: return to user mode restoring every
+@ register from pt_regs, r0 included. sp = pt_regs.
+@ ---------------------------------------------------------------------------
+	.globl	ret_to_user
+ret_slow_syscall:
+ret_to_user:
+	cpsid	i				@ disable_irq
+	@ restore_user_regs fast = 0, offset = 0
+	ldr	r1, [sp, #S_PSR]		@ get calling cpsr
+	ldr	lr, [sp, #S_PC]!		@ get pc; sp = &pt_regs->ARM_pc
+	msr	spsr_cxsf, r1			@ save in spsr_svc
+	clrex					@ clear the exclusive monitor
+	ldmdb	sp, {r0 - lr}^			@ get calling r0 - lr
+	mov	r0, r0				@ ARMv5T and earlier require a nop after ldm {}^
+	add	sp, sp, #S_FRAME_SIZE - S_PC	@ sp = THREAD_START_SP
+	movs	pc, lr				@ return & move spsr_svc into cpsr
+
+@ ---------------------------------------------------------------------------
+@ ret_from_fork: where a new task first runs. copy_thread() set its
+@ cpu_context so that the first switch to it lands here with sp = its
+@ pt_regs (a copy of the parent's, with ARM_r0 = 0) and r4 = r5 = 0
+@ (a kernel thread would have r5 = function, r4 = its argument).
+@ ---------------------------------------------------------------------------
+	.globl	ret_from_fork
+ret_from_fork:
+	bl	schedule_tail			@ finish the context switch (finish_task_switch)
+	cmp	r5, #0				@ kernel thread?
+	movne	r0, r4				@ yes: fn(arg)
+	adrne	lr, 1f
+	movne	pc, r5
+1:	mov	r9, sp, lsr #13			@ get_thread_info tsk
+	mov	r9, r9, lsl #13
+	b	ret_slow_syscall		@ back to user mode: r0 = 0 from pt_regs
+
+	.ltorg

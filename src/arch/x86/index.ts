@@ -1,0 +1,106 @@
+// The i386 architecture for the modelled kernel: `x86KernelArch` implements the
+// contract in src/arch/types.ts from the pieces in this folder.
+//
+//   layout.ts   thread_info, pt_regs, thread_struct, TSS; asm-offsets; GDT descriptors
+//   pgtable.ts  two-level non-PAE page tables (4 MiB PSE kernel pages)
+//   ops.ts      trap gate, iret, gates, switch_to, CR3, GDT/TSS (attach)
+//   thread.ts   copy_thread, start_thread, set_thread_area
+//   asm/x86/entry_32.S   system_call, ret_from_fork, restore_all (guest code)
+//   asm/x86/syscall.tbl  the i386 syscall numbers
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../cpu/libs.js';
+import type { Unicorn } from '../../cpu/unicorn.js';
+import type { PhysMem } from '../../machine/struct.js';
+import type { KernelArch, KernelSource } from '../types.js';
+import { x86Cpu } from './cpu.js';
+import { asmOffsets, ptRegsLayout, threadInfoLayout, threadStructLayout } from './layout.js';
+import { attachX86, type X86CpuOps } from './ops.js';
+import { x86PageTable } from './pgtable.js';
+import { copyKernelThread, copyThread, flushThread, setThreadArea, setTls, startThread } from './thread.js';
+
+export { asmOffsets } from './layout.js';
+export type { X86CpuOps } from './ops.js';
+
+/** Kernel image sources, in link order. */
+export const KERNEL_SOURCES = ['entry_32.S'];
+
+function asmDir(): string {
+  return join(projectRoot(), 'asm', 'x86');
+}
+
+/** Parses syscall_32.tbl format: `<number> <abi> <name> [<entry point>]`, # comments. */
+export function parseSyscallTbl(text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const f = line.split(/\s+/);
+    const nr = Number(f[0]);
+    if (!Number.isInteger(nr) || f.length < 3) throw new Error(`syscall.tbl: bad line "${raw}"`);
+    out.set(nr, f[2]!);
+  }
+  return out;
+}
+
+let tableCache: ReadonlyMap<number, string> | undefined;
+
+export interface X86KernelArch extends KernelArch {
+  attach(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): X86CpuOps;
+  /** i386 extras: kernel-thread copy_thread, exec's flush_thread, set_thread_area with a full user_desc. */
+  readonly copyKernelThread: typeof copyKernelThread;
+  readonly flushThread: typeof flushThread;
+  readonly setThreadArea: typeof setThreadArea;
+}
+
+export const x86KernelArch: X86KernelArch = {
+  cpu: x86Cpu,
+  kernelBase: 0xc0100000,
+
+  kernelSources(): KernelSource[] {
+    return KERNEL_SOURCES.map((f) => {
+      const file = join(asmDir(), f);
+      return { file, text: readFileSync(file, 'utf8') };
+    });
+  },
+
+  vectorsSource(): KernelSource | null {
+    return null;
+  },
+
+  asmOffsets,
+
+  layouts: {
+    thread_info: threadInfoLayout,
+    pt_regs: ptRegsLayout,
+    thread_struct: threadStructLayout,
+  },
+
+  pgtable: x86PageTable,
+
+  syscallRegs: {
+    nr: 'orig_ax',
+    args: ['bx', 'cx', 'dx', 'si', 'di', 'bp'],
+    ret: 'ax',
+    sp: 'sp',
+    pc: 'ip',
+  },
+
+  syscallTable(): ReadonlyMap<number, string> {
+    tableCache ??= parseSyscallTbl(readFileSync(join(asmDir(), 'syscall.tbl'), 'utf8'));
+    return tableCache;
+  },
+
+  // `jmp .` (eb fe) + 2 nops per 4-byte slot: the CPU spins in place until a stop
+  // requested by the gate's code hook takes effect (see src/arch/types.ts).
+  gateFill: new Uint8Array([0xeb, 0xfe, 0x90, 0x90]),
+
+  attach: attachX86,
+  copyThread,
+  startThread,
+  setTls,
+  copyKernelThread,
+  flushThread,
+  setThreadArea,
+};

@@ -1,0 +1,264 @@
+// The CPU-facing half of the i386 architecture: what the hardware does on `int $0x80`
+// and `iret`, the context switch (switch_to / __switch_to), CR3, the GDT and the TSS.
+//
+// Unicorn runs everything at CPL 0 (DESIGN.md, "Privilege"), so the user/kernel split
+// is the model's own mode flag: the kernel's TLB-fill hook asks isUserMode() and
+// denies user-mode access to pages without the US bit. The i386 TLB is not tagged by
+// privilege, so every mode change here flushes it.
+//
+// Segment selectors are real: attach() writes Linux's 32-bit GDT into gdt_page (in
+// the kernel image's .data) and points GDTR at it, so the asm's `movl %edx, %ds`
+// (__USER_DS) and `popl %gs` (a TLS selector) load real descriptors. CS and SS are
+// never written (Unicorn keeps its flat reset CS/SS, selector 0); the trap gate
+// pushes __USER_CS/__USER_DS as the saved cs/ss so pt_regs shows what Linux shows.
+
+import type { Unicorn } from '../../cpu/unicorn.js';
+import { X86_REG } from '../../cpu/uc-consts.js';
+import { StructView, type PhysMem } from '../../machine/struct.js';
+import { PAGE_OFFSET, PAGE_SIZE, type ArchCpuOps, type TaskRef } from '../types.js';
+import {
+  GDT_ENTRIES,
+  GDT_ENTRY_DEFAULT_USER_CS,
+  GDT_ENTRY_DEFAULT_USER_DS,
+  GDT_ENTRY_KERNEL_CS,
+  GDT_ENTRY_KERNEL_DS,
+  GDT_ENTRY_TLS_ENTRIES,
+  GDT_ENTRY_TLS_MIN,
+  GDT_ENTRY_TSS,
+  X86_EFLAGS_NT,
+  X86_EFLAGS_RF,
+  X86_EFLAGS_TF,
+  X86_EFLAGS_VM,
+  __KERNEL_DS,
+  __USER_CS,
+  __USER_DS,
+  gdtEntry,
+  hwTssLayout,
+  threadStructLayout,
+} from './layout.js';
+
+/** What the i386 ops offer beyond the contract (see the report / types.ts notes). */
+export interface X86CpuOps extends ArchCpuOps {
+  /**
+   * True for kernel pages the CPU itself reads on behalf of a user-mode instruction
+   * (the GDT page, read by `movw %ax, %gs`): the TLB-fill hook must grant them READ
+   * (never write, never user-visible otherwise) even in user mode. Real hardware
+   * makes these implicit accesses as supervisor accesses.
+   */
+  implicitKernelRead(va: number): boolean;
+  /** The task whose context is loaded (set by loadFirst / switchTo). */
+  readonly current: TaskRef | null;
+  /** Guest virtual addresses of the GDT and the TSS, for the debugger. */
+  readonly gdtVa: number;
+  readonly tssVa: number;
+  /** Sets the mode flag (and flushes the TLB); for boot code that enters a mode without a trap or iret. */
+  setUserMode(user: boolean): void;
+}
+
+/** Per-RAM state shared with the arch functions that get only `mem` (setTls, setThreadArea). */
+interface CpuState {
+  mem: PhysMem;
+  gdtPa: number;
+  tssPa: number;
+  current: TaskRef | null;
+}
+
+const states = new WeakMap<ArrayBufferLike, CpuState>();
+
+export function cpuStateFor(mem: PhysMem): CpuState | undefined {
+  return states.get(mem.u8.buffer);
+}
+
+/** Kernel virtual → physical for lowmem (the only memory the kernel's stacks and tables live in). */
+function kpa(mem: PhysMem, va: number): number {
+  const pa = (va >>> 0) - PAGE_OFFSET;
+  if (pa < 0 || pa >= mem.size) throw new Error(`x86: 0x${(va >>> 0).toString(16)} is not a kernel lowmem address`);
+  return pa;
+}
+
+/** Accepts a kernel stack pointer given as a VA (>= PAGE_OFFSET) or as a lowmem PA. */
+function kva(addr: number): number {
+  addr >>>= 0;
+  return addr >= PAGE_OFFSET ? addr : (addr + PAGE_OFFSET) >>> 0;
+}
+
+/** load_TLS: copies thread.tls_array (of the thread_struct at threadPa) into GDT entries 6..8. */
+export function loadTls(st: CpuState, threadPa: number): void {
+  const src = threadPa + threadStructLayout.offsetOf('tls_array');
+  st.mem.u8.copyWithin(st.gdtPa + 8 * GDT_ENTRY_TLS_MIN, src, src + 8 * GDT_ENTRY_TLS_ENTRIES);
+}
+
+function writeGdtEntry(mem: PhysMem, gdtPa: number, idx: number, [lo, hi]: [number, number]): void {
+  mem.dv.setUint32(gdtPa + 8 * idx, lo, true);
+  mem.dv.setUint32(gdtPa + 8 * idx + 4, hi, true);
+}
+
+const R = X86_REG;
+
+export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): X86CpuOps {
+  const systemCall = sym('system_call') >>> 0;
+  const irqReturn = sym('irq_return') >>> 0;
+  const gdtVa = sym('gdt_page') >>> 0;
+  const tssVa = sym('init_tss') >>> 0;
+  const gdtPa = kpa(mem, gdtVa);
+  const tssPa = kpa(mem, tssVa);
+  if (gdtVa % PAGE_SIZE) throw new Error('x86: gdt_page is not page-aligned');
+
+  // The GDT, as Linux's cpu/common.c gdt_page initialiser has it for 32-bit.
+  mem.u8.fill(0, gdtPa, gdtPa + PAGE_SIZE);
+  writeGdtEntry(mem, gdtPa, GDT_ENTRY_KERNEL_CS, gdtEntry(0xc09a, 0, 0xfffff));
+  writeGdtEntry(mem, gdtPa, GDT_ENTRY_KERNEL_DS, gdtEntry(0xc092, 0, 0xfffff));
+  writeGdtEntry(mem, gdtPa, GDT_ENTRY_DEFAULT_USER_CS, gdtEntry(0xc0fa, 0, 0xfffff));
+  writeGdtEntry(mem, gdtPa, GDT_ENTRY_DEFAULT_USER_DS, gdtEntry(0xc0f2, 0, 0xfffff));
+  // Available 32-bit TSS (type 9), present, DPL 0 — described, not loaded into TR.
+  writeGdtEntry(mem, gdtPa, GDT_ENTRY_TSS, gdtEntry(0x0089, tssVa, hwTssLayout.size - 1));
+  const tss = new StructView(mem, hwTssLayout, tssPa);
+  mem.u8.fill(0, tssPa, tssPa + hwTssLayout.size);
+  tss.set('ss0', __KERNEL_DS);
+  tss.set('io_bitmap_base', hwTssLayout.size); // INVALID_IO_BITMAP_OFFSET-style: no bitmap
+
+  // GDTR ← { base = gdt_page (a linear address), limit = GDT_SIZE - 1 }: struct uc_x86_mmr.
+  const mmr = new Uint8Array(24);
+  const mdv = new DataView(mmr.buffer);
+  mdv.setBigUint64(8, BigInt(gdtVa), true);
+  mdv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
+  cpu.regWriteRaw(R.GDTR, mmr);
+
+  const st: CpuState = { mem, gdtPa, tssPa, current: null };
+  states.set(mem.u8.buffer, st);
+
+  let user = false;
+  const setMode = (u: boolean): void => {
+    if (u === user) return;
+    user = u;
+    cpu.flushTlb();
+  };
+
+  const rd = (va: number): number => mem.dv.getUint32(kpa(mem, va), true);
+  const wr = (va: number, v: number): void => mem.dv.setUint32(kpa(mem, va), v >>> 0, true);
+  const thread = (t: TaskRef): StructView => new StructView(mem, threadStructLayout, t.threadPa);
+
+  /** __switch_to's hardware part: TSS.esp0 ← next->thread.sp0, the TLS descriptors into the GDT. */
+  const switchToHw = (next: TaskRef): void => {
+    const sp0 = thread(next).get('sp0');
+    if (sp0) tss.set('sp0', sp0);
+    loadTls(st, next.threadPa);
+    st.current = { tiPa: next.tiPa, taskPa: next.taskPa, threadPa: next.threadPa };
+  };
+
+  /** Loads next's saved context: esp = thread.sp, pop ebp, pop eflags, eip = thread.ip. */
+  const loadContext = (next: TaskRef): void => {
+    const t = thread(next);
+    const sp = t.get('sp');
+    const ip = t.get('ip');
+    if (!sp || !ip) throw new Error(`x86: task at pa 0x${next.taskPa.toString(16)} has no saved context (thread.sp/ip are 0): copy_thread never ran for it`);
+    const ebp = rd(sp);
+    const eflags = rd(sp + 4);
+    cpu.regWriteBatch([R.ESP, R.EBP, R.EFLAGS, R.EIP], [sp + 8, ebp, eflags, ip]);
+  };
+
+  const ops: X86CpuOps = {
+    gdtVa,
+    tssVa,
+    get current() {
+      return st.current;
+    },
+
+    implicitKernelRead(va: number): boolean {
+      va >>>= 0;
+      return va >= gdtVa && va < gdtVa + PAGE_SIZE;
+    },
+
+    isUserMode(): boolean {
+      return user;
+    },
+
+    setUserMode(u: boolean): void {
+      setMode(u);
+    },
+
+    trapEntry(kstackTop: number): void {
+      // The CPU through the int $0x80 trap gate (DPL 3, a trap gate: IF unchanged):
+      // read the user context…
+      const [eip, esp, eflags] = cpu.regReadBatch([R.EIP, R.ESP, R.EFLAGS]);
+      // …switch to CPL 0 (here: the mode flag) and to ss0:esp0…
+      setMode(false);
+      let sp = kva(kstackTop);
+      tss.set('sp0', sp);
+      // …push the old ss, esp, eflags, cs, eip (Unicorn's own selectors are 0: push Linux's)…
+      for (const v of [__USER_DS, esp!, eflags!, __USER_CS, eip!]) {
+        sp = (sp - 4) >>> 0;
+        wr(sp, v);
+      }
+      // …clear TF, NT, RF and VM, and jump to the gate's target.
+      const kflags = eflags! & ~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM);
+      cpu.regWriteBatch([R.ESP, R.EFLAGS, R.EIP], [sp, kflags, systemCall]);
+    },
+
+    hardwareStops: [irqReturn],
+
+    completeHardwareStop(pc: number): void {
+      if (pc >>> 0 !== irqReturn) throw new Error(`x86: no hardware instruction to complete at 0x${(pc >>> 0).toString(16)}`);
+      // iret: pop eip, cs, eflags; to an outer privilege level (cs RPL 3) also esp, ss.
+      const sp = cpu.regRead(R.ESP);
+      const eip = rd(sp);
+      const cs = rd(sp + 4);
+      const eflags = rd(sp + 8);
+      if ((cs & 3) === 3) {
+        const esp = rd(sp + 12);
+        // ss (sp + 16) is __USER_DS; Unicorn's SS stays flat (a CPL 0 SS cannot hold RPL 3).
+        cpu.regWriteBatch([R.EIP, R.EFLAGS, R.ESP], [eip, eflags | 2, esp]);
+        setMode(true);
+      } else {
+        // Same-privilege iret (returning to kernel code): no stack switch.
+        cpu.regWriteBatch([R.EIP, R.EFLAGS, R.ESP], [eip, eflags | 2, sp + 12]);
+      }
+    },
+
+    gateEnter(): number {
+      // `ret`'s half of the call: pop the return address.
+      const sp = cpu.regRead(R.ESP);
+      const ret = rd(sp);
+      cpu.regWrite(R.ESP, sp + 4);
+      return ret;
+    },
+
+    gateReturn(value: number, returnAddr: number): void {
+      cpu.regWriteBatch([R.EAX, R.EIP], [value, returnAddr]);
+    },
+
+    switchTo(prev: TaskRef, next: TaskRef, prevPc: number): void {
+      // switch_to (arch/x86/include/asm/switch_to.h, 32-bit):
+      //   pushfl; pushl %ebp; movl %esp, prev->thread.sp; movl $1f, prev->thread.ip
+      //   movl next->thread.sp, %esp; pushl next->thread.ip; jmp __switch_to
+      //   1: popl %ebp; popfl
+      if (user) throw new Error('x86: switch_to while the CPU is in user mode: the task must enter the kernel first (trapEntry)');
+      const [esp, ebp, eflags] = cpu.regReadBatch([R.ESP, R.EBP, R.EFLAGS]);
+      let sp = esp!;
+      sp -= 4;
+      wr(sp, eflags!);
+      sp -= 4;
+      wr(sp, ebp!);
+      const p = thread(prev);
+      p.set('sp', sp);
+      p.set('ip', prevPc);
+      switchToHw(next);
+      loadContext(next);
+    },
+
+    switchMm(pgdPa: number): void {
+      // load_cr3(next->pgd); paging on (with WP) the first time, for UC_TLB_CPU mode.
+      cpu.regWrite(R.CR3, pgdPa);
+      const cr0 = cpu.regRead(R.CR0);
+      if ((cr0 & 0x80010000) !== 0x80010000) cpu.regWrite(R.CR0, (cr0 | 0x80010000) >>> 0);
+      cpu.flushTlb();
+    },
+
+    loadFirst(next: TaskRef): void {
+      setMode(false);
+      switchToHw(next);
+      loadContext(next);
+    },
+  };
+  return ops;
+}
