@@ -133,6 +133,8 @@ restore_nocheck:
 	popl %fs
 	popl %gs			# reloads the TLS descriptor from the GDT
 	addl $4, %esp			# skip orig_eax
+	.p2align 2			# (nop padding: keeps irq_return's address even, which the
+					#  dispatcher's pc & ~1 Thumb-bit masking currently needs)
 irq_return:
 	iret				# INTERRUPT_RETURN: pops eip, cs, eflags, esp, ss (done by TypeScript)
 

@@ -134,7 +134,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       userFault(k, t, SIGILL, `exception ${intno} at 0x${pcOf(k).toString(16)}`);
       continue;
     }
-    const now = pcOf(k) & ~1;
+    const now = (k.arch.cpu.name === 'arm' ? pcOf(k) & ~1 : pcOf(k)) >>> 0;
     if (rc === 0 && k.ops.hardwareStops.includes(now)) {
       k.ops.completeHardwareStop(now);
       continue;

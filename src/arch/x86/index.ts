@@ -20,7 +20,7 @@ import { attachX86, type X86CpuOps } from './ops.js';
 import { x86PageTable } from './pgtable.js';
 import { copyKernelThread, copyThread, flushThread, setThreadArea, setTls, startThread } from './thread.js';
 
-export { asmOffsets } from './layout.js';
+export { asmOffsets, decodeUserDesc, flatTlsDesc, userDescLayout, type UserDesc } from './layout.js';
 export type { X86CpuOps } from './ops.js';
 
 /** Kernel image sources, in link order. */

@@ -82,15 +82,29 @@ function kva(addr: number): number {
   return addr >= PAGE_OFFSET ? addr : (addr + PAGE_OFFSET) >>> 0;
 }
 
+/** Descriptor type bit 0 of a code/data segment (S = 1): "accessed". */
+const DESC_S = 0x1000;
+const DESC_A = 0x100;
+
+/**
+ * Writes a descriptor into the GDT. Code/data descriptors go in with the Accessed
+ * bit already set: otherwise the CPU would set it itself on the first load — a
+ * write to the GDT page, which a user-mode `movw %ax, %gs` must not need (the TLB
+ * hook grants user mode only a read of that page, see implicitKernelRead).
+ */
+function writeGdtEntry(mem: PhysMem, gdtPa: number, idx: number, [lo, hi]: [number, number]): void {
+  mem.dv.setUint32(gdtPa + 8 * idx, lo, true);
+  mem.dv.setUint32(gdtPa + 8 * idx + 4, hi & DESC_S ? (hi | DESC_A) >>> 0 : hi, true);
+}
+
 /** load_TLS: copies thread.tls_array (of the thread_struct at threadPa) into GDT entries 6..8. */
 export function loadTls(st: CpuState, threadPa: number): void {
   const src = threadPa + threadStructLayout.offsetOf('tls_array');
-  st.mem.u8.copyWithin(st.gdtPa + 8 * GDT_ENTRY_TLS_MIN, src, src + 8 * GDT_ENTRY_TLS_ENTRIES);
-}
-
-function writeGdtEntry(mem: PhysMem, gdtPa: number, idx: number, [lo, hi]: [number, number]): void {
-  mem.dv.setUint32(gdtPa + 8 * idx, lo, true);
-  mem.dv.setUint32(gdtPa + 8 * idx + 4, hi, true);
+  for (let i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
+    const lo = st.mem.dv.getUint32(src + 8 * i, true);
+    const hi = st.mem.dv.getUint32(src + 8 * i + 4, true);
+    writeGdtEntry(st.mem, st.gdtPa, GDT_ENTRY_TLS_MIN + i, [lo, hi]);
+  }
 }
 
 const R = X86_REG;
@@ -118,11 +132,28 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
   tss.set('io_bitmap_base', hwTssLayout.size); // INVALID_IO_BITMAP_OFFSET-style: no bitmap
 
   // GDTR ← { base = gdt_page (a linear address), limit = GDT_SIZE - 1 }: struct uc_x86_mmr.
-  const mmr = new Uint8Array(24);
-  const mdv = new DataView(mmr.buffer);
-  mdv.setBigUint64(8, BigInt(gdtVa), true);
-  mdv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
-  cpu.regWriteRaw(R.GDTR, mmr);
+  const setGdtr = (base: number): void => {
+    const mmr = new Uint8Array(24);
+    const mdv = new DataView(mmr.buffer);
+    mdv.setBigUint64(8, BigInt(base), true);
+    mdv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
+    cpu.regWriteRaw(R.GDTR, mmr);
+  };
+  // Load real selectors once, the way a boot loader does before paging is on:
+  //  - SS ← __KERNEL_DS. Unicorn's reset SS descriptor lacks the B (32-bit) flag;
+  //    QEMU recomputes the stack size from it on every segment load, so after the
+  //    first `movl %edx, %ds` pushes and pops would use the 16-bit SP (measured).
+  //  - DS, ES ← __USER_DS: a task entering user mode with Unicorn's null reset
+  //    selectors would otherwise have 0 saved by SAVE_ALL and popped back as a
+  //    null segment that faults on the first data access.
+  // While paging is off, linear = physical: point GDTR at the GDT's physical
+  // address so the descriptor reads need no page tables and no TLB hook.
+  const pagingOn = (cpu.regRead(R.CR0) & 0x80000000) !== 0;
+  setGdtr(pagingOn ? gdtVa : gdtPa);
+  cpu.regWrite(R.SS, __KERNEL_DS);
+  cpu.regWrite(R.DS, __USER_DS);
+  cpu.regWrite(R.ES, __USER_DS);
+  setGdtr(gdtVa);
 
   const st: CpuState = { mem, gdtPa, tssPa, current: null };
   states.set(mem.u8.buffer, st);

@@ -123,6 +123,7 @@ export const x86PageTable: PageTableOps = {
   },
 
   setPte(mem: PhysMem, pgd: number, va: number, pa: number, prot: PageProt, allocTable: AllocTable): void {
+    va >>>= 0;
     checkPage('va', va);
     checkPage('pa', pa);
     const pdePa = pgd + 4 * (va >>> PGDIR_SHIFT);
@@ -139,6 +140,7 @@ export const x86PageTable: PageTableOps = {
   },
 
   clearPte(mem: PhysMem, pgd: number, va: number): void {
+    va >>>= 0;
     const pde = rd(mem, pgd + 4 * (va >>> PGDIR_SHIFT));
     if (!(pde & _PAGE_PRESENT) || pde & _PAGE_PSE) return;
     wr(mem, (pde & FRAME_4K) + 4 * ((va >>> 12) & 0x3ff), 0);

@@ -275,7 +275,7 @@ class PlanBuilder {
     if (this.section === 'text') {
       this.push({
         kind: 'align', align: { kind: 'num', value: thumb ? 2n : 4n }, pow2: false, fill: null, fillSize: 1,
-        max: null, code: null, bytes: new Uint8Array(), ...this.base(st),
+        max: null, code: null, modeSwitch: true, bytes: new Uint8Array(), ...this.base(st),
       });
     }
   }

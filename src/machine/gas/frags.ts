@@ -68,6 +68,8 @@ export type Frag =
       max: Expr | null;
       /** Code alignment pads with NOPs of this mode; data alignment (null) with zeros. */
       code: InsnMode | null;
+      /** The alignment .arm/.thumb imply: not counted as the section's alignment. */
+      modeSwitch?: boolean;
       bytes: Uint8Array;
     })
   | (FragBase & { kind: 'pool'; pool: Pool; bytes: Uint8Array });

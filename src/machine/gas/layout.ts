@@ -144,12 +144,27 @@ export class Layout {
         this.place(frag, name);
         this.dot += frag.size;
       }
-      // GNU as pads the end of an ARM code section to a word.
-      if (name === 'text' && this.arch === 'arm') this.dot = alignUp(this.dot, 4);
+      // GNU as pads the end of an ARM-target code section to its alignment (at most a
+      // word), the largest of: 4 for ARM instructions and pools, 2 for Thumb, .align.
+      if (name === 'text' && this.arch === 'arm') this.dot = alignUp(this.dot, Math.min(4, this.codeAlign(frags)));
       out[name] = { name, addr: base, size: this.dot - base, frags };
       end = this.dot;
     }
     return out;
+  }
+
+  /** The alignment GNU as records for an ARM code section. */
+  private codeAlign(frags: Frag[]): number {
+    let a = 1;
+    for (const f of frags) {
+      if (f.kind === 'insn') a = Math.max(a, f.mode === 'thumb' ? 2 : 4);
+      else if (f.kind === 'pool' && f.size) a = Math.max(a, 4);
+      else if (f.kind === 'align' && !f.modeSwitch) {
+        const n = Number(evaluate(f.align, this.env).value);
+        a = Math.max(a, f.pow2 ? 2 ** Math.min(n, 16) : n);
+      }
+    }
+    return a;
   }
 
   /** Largest constant alignment requested in a section (at least 4). */

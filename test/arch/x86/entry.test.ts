@@ -32,7 +32,12 @@ const USER_STACK_PA = 0x401000;
 const THREAD_OFF = 0x100; // where this test's "task_struct" keeps `thread`
 const A = { taskPa: 0x300000, tiPa: 0x304000, threadPa: 0x300000 + THREAD_OFF };
 const B = { taskPa: 0x300400, tiPa: 0x306000, threadPa: 0x300400 + THREAD_OFF };
-const FAR = 0xfffffff0;
+// uc_emu_start's `until`: never executed, but it must lie in a page the TLB hook
+// translates in kernel mode. After a stop Unicorn looks up the translation block at
+// `until` (measured: the page of until - 1) to discard it; a refused lookup makes
+// uc_emu_start return UC_ERR_EXCEPTION (see the last test). The last page of RAM
+// in lowmem is mapped kernel-only and holds no code.
+const FAR = 0xc0fff000;
 
 const va = (pa: number) => (pa + PAGE_OFFSET) >>> 0;
 const regsPa = (t: { tiPa: number }) => t.tiPa + THREAD_SIZE - 68;
@@ -77,6 +82,9 @@ after_tls_syscall:
 after_tls2:
 	movl 0xc0100000, %eax		# kernel memory: refused in user mode
 after_kread:
+	movl $20, %eax
+	int $0x80
+after_last:
 	nop
 `;
 
@@ -155,7 +163,7 @@ beforeAll(() => {
   arch.pgtable.initKernel(mem, PGD, mem.size, alloc, null);
   arch.pgtable.setPte(mem, PGD, USER_CODE, USER_CODE_PA, { user: true, write: false, exec: true }, alloc);
   arch.pgtable.setPte(mem, PGD, USER_DATA, USER_DATA_PA, { user: true, write: true, exec: false }, alloc);
-  arch.pgtable.setPte(mem, PGD, USER_STACK_TOP & ~0xfff, USER_STACK_PA, { user: true, write: true, exec: false }, alloc);
+  arch.pgtable.setPte(mem, PGD, (USER_STACK_TOP & ~0xfff) >>> 0, USER_STACK_PA, { user: true, write: true, exec: false }, alloc);
 
   for (const t of [A, B]) new StructView(mem, arch.layouts.thread_info, t.tiPa).set('task', va(t.taskPa));
 
@@ -216,6 +224,7 @@ describe('the syscall round trip on Unicorn', () => {
     expect(reg(R.DS)).toBe(0x7b); // popped by RESTORE_REGS: a real GDT selector
     expect(reg(R.ES)).toBe(0x7b);
     expect(reg(R.EFLAGS) & 0x200).toBe(0x200);
+    expect(reg(R.SS)).toBe(0x68); // loaded once by attach(): a 32-bit stack segment
   });
 
   it('int $0x80 → system_call builds pt_regs, finds thread_info from %esp, calls the gate, returns 4242', () => {
@@ -336,5 +345,19 @@ describe('the syscall round trip on Unicorn', () => {
     const s = run(usym('after_kread'));
     expect(s).toEqual({ kind: 'error', rc: UC.ERR_EXCEPTION });
     expect(reg(R.EIP)).toBe(usym('after_tls2'));
+  });
+
+  it('Unicorn pitfall (measured): an `until` the TLB hook refuses turns a clean stop into UC_ERR_EXCEPTION', () => {
+    cpu.regWrite(R.EIP, usym('after_kread')); // skip the refused load
+    expect(run()).toEqual({ kind: 'intr', intno: 0x80 });
+    ops.trapEntry(kstackTop(A));
+    pending = {};
+    const rc = cpu.emuStart(reg(R.EIP), 0xfffffff0, 10_000); // nothing maps 0xfffff000
+    expect(pending.gate).toBe(GATE_SYS + 4 * 20); // the gate hook did stop the CPU…
+    expect(rc).toBe(UC.ERR_EXCEPTION); // …but the lookup of `until` failed afterwards
+    ops.gateReturn(7, ops.gateEnter());
+    kernelUntilUser(() => 0);
+    expect(reg(R.EIP)).toBe(usym('after_last'));
+    expect(reg(R.EAX)).toBe(7);
   });
 });
