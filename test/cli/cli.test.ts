@@ -1,0 +1,70 @@
+// The CLI as a user runs it: the bundled dist/trapdoor.mjs (npm test builds it first).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+function td(...args: string[]) {
+  if (!existsSync('dist/trapdoor.mjs')) throw new Error('dist/trapdoor.mjs is missing: run `npm test` (it builds the CLI first)');
+  const r = spawnSync(process.execPath, ['bin/trapdoor.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('trapdoor asm / disasm', () => {
+  it('prints the issue\'s three encodings', () => {
+    expect(td('asm', '--arch', 'x86', '--syntax', 'att', 'movl $-8192,%eax; andl %esp,%eax').out).toBe('b8 00 e0 ff ff 21 e0\n');
+    expect(td('asm', '--arch', 'arm', 'mov r7, #120; svc #0').out).toBe('78 70 a0 e3 00 00 00 ef\n');
+    expect(td('asm', '--arch', 'x86', '--syntax', 'att', 'int $128').out).toBe('cd 80\n');
+  });
+  it('disassembles one instruction per line', () => {
+    const r = td('disasm', '--arch', 'arm', '78', '70', 'a0', 'e3', '00', '00', '00', 'ef');
+    expect(r.out).toBe('00000000: 78 70 a0 e3  mov r7, #0x78\n00000004: 00 00 00 ef  svc #0\n');
+  });
+  it('reports malformed assembly with the instruction and the reason, exit 1, no stack trace', () => {
+    const r = td('asm', '--arch', 'arm', 'mov r7, #120; bogus r1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^trapdoor asm: cannot assemble "bogus r1": .+/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+  it('lists the valid architectures for an unknown --arch', () => {
+    const r = td('asm', '--arch', 'mips', 'nop');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/arm, thumb, x86/);
+  });
+  it('rejects odd-length and non-hex input to disasm, naming the token', () => {
+    expect(td('disasm', '--arch', 'arm', '7870a0e').err).toMatch(/"7870a0e" has an odd number of hex digits/);
+    expect(td('disasm', '--arch', 'arm', 'zz').err).toMatch(/"zz" is not hex/);
+  });
+  it('explains every option in --help, with an example', () => {
+    for (const cmd of ['asm', 'disasm', 'run', 'demo']) {
+      const r = td(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/Example/);
+      expect(r.out).toMatch(/--arch/);
+    }
+  });
+});
+
+describe('trapdoor run / demo', () => {
+  it('runs hello on both arches: prints hello, exits 3', () => {
+    for (const arch of ['arm', 'x86']) {
+      const r = td('run', `examples/hello-${arch}.S`, '--arch', arch);
+      expect(r.out).toBe('hello\n');
+      expect(r.code).toBe(3);
+    }
+  });
+  it('reports a runaway loop at its budget (exit 124) and a bad file clearly', () => {
+    const r = td('run', 'test/cli/loop-arm.S', '--arch', 'arm', '--budget', '10000');
+    expect(r.code).toBe(124);
+    expect(r.err).toMatch(/instruction budget of 10000 spent/);
+    const bad = td('run', 'no/such/file.S', '--arch', 'arm');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^trapdoor run: cannot read no\/such\/file.S/);
+  });
+  it('demo fork narrates copy_process and ends with the child\'s status 42', () => {
+    for (const arch of ['arm', 'x86']) {
+      const r = td('demo', 'fork', '--arch', arch);
+      expect(r.code).toBe(0);
+      for (const s of ['copy_process', 'dup_task_struct', 'copy_mm', 'sched_process_fork', 'EXIT_ZOMBIE', 'reaping zombie', 'program exit status 42']) expect(r.out).toContain(s);
+    }
+  });
+});

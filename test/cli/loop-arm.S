@@ -1,0 +1,3 @@
+@ A runaway loop: trapdoor run must stop it at the instruction budget.
+        .text
+_start: b       _start
