@@ -55,7 +55,11 @@ export function pcOf(k: Kernel): number {
 
 /** Runs the machine until a stop. Deterministic: the same input gives the same run. */
 export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
-  const end = opts.budget === undefined ? Number.MAX_SAFE_INTEGER : k.now + opts.budget;
+  const end = Math.min(
+    opts.budget === undefined ? Number.MAX_SAFE_INTEGER : k.now + opts.budget,
+    // single-stepping counts guest instructions across kernel transitions too
+    opts.maxInsns === undefined ? Number.MAX_SAFE_INTEGER : k.now + opts.maxInsns,
+  );
   for (;;) {
     const t = k.current;
     if (t.pid === 0 && !t.kgen) {
@@ -99,8 +103,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     k.pendingIntr = null;
     k.pendingGate = null;
     k.lastFault = null;
-    const limit = Math.min(end - k.now, opts.maxInsns ?? Number.MAX_SAFE_INTEGER);
-    const before = k.now;
+    const limit = end - k.now;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
     let rc: number;
     try {
@@ -158,7 +161,6 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       }
       throw new KernelPanic(`CPU stopped: ${k.cpu.strerror(rc)} at 0x${now.toString(16)}`);
     }
-    if (opts.maxInsns !== undefined && k.now - before >= opts.maxInsns) return { kind: 'budget' };
   }
 }
 

@@ -172,6 +172,7 @@ export class Kernel {
 
       this.initTask = this.createInitTask();
       this.current = this.initTask;
+      this.currentPgd = this.swapperPgd;
       this.ops.switchMm(this.swapperPgd);
     } catch (e) {
       this.cpu.close();
@@ -341,6 +342,21 @@ export class Kernel {
     }
     this.lastFault = { address: va >>> 0, access, user };
     return null;
+  }
+
+  /**
+   * Reads guest memory by virtual address through the current page tables, as
+   * the debugger's `x` does (kernel addresses translate in every mm). Unmapped
+   * bytes stop the read: the result may be shorter than `len`.
+   */
+  readVirt(va: number, len: number, pgd = this.currentPgd): Uint8Array {
+    const out: number[] = [];
+    for (let i = 0; i < len; i++) {
+      const pte = this.arch.pgtable.walk(this.mem, pgd, (va + i) >>> 0);
+      if (!pte || pte.pa >= this.mem.size) break;
+      out.push(this.mem.u8[pte.pa]!);
+    }
+    return Uint8Array.from(out);
   }
 
   // ---- tracing -----------------------------------------------------------
