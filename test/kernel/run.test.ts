@@ -108,3 +108,34 @@ describe.each(['arm', 'x86'] as const)('%s user programs under the kernel', (arc
     expect(run(arch, SRC[arch].enosys).status).toBe(38);
   });
 });
+
+describe('anonymous mmap and brk', () => {
+  it('ARM: mmap2 an anonymous page, store and load through it (demand-zero), grow brk', () => {
+    const r = run('arm', `.text
+_start: mov r0, #0
+        mov r1, #4096
+        mov r2, #3          @ PROT_READ|PROT_WRITE
+        mov r3, #0x22       @ MAP_PRIVATE|MAP_ANONYMOUS
+        mvn r4, #0
+        mov r5, #0
+        mov r7, #192        @ mmap2
+        svc #0
+        ldr r1, [r0]        @ a fresh page reads as zero
+        add r1, r1, #7
+        str r1, [r0, #8]
+        ldr r6, [r0, #8]
+        mov r0, #0
+        mov r7, #45         @ brk(0): current break
+        svc #0
+        add r0, r0, #8192
+        mov r7, #45         @ brk(+8 KiB)
+        svc #0
+        mov r1, #5
+        str r1, [r0, #-4]   @ the new heap is writable
+        ldr r2, [r0, #-4]
+        add r0, r6, r2      @ exit(7 + 5)
+        mov r7, #1
+        svc #0`);
+    expect(r.status).toBe(12);
+  });
+});

@@ -13,7 +13,7 @@ import { TASK_INTERRUPTIBLE, TASK_RUNNING } from '../layout.js';
 import { send_signal, SIGCHLD, SIGKILL } from '../signal.js';
 import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
-import { VM_READ, VM_WRITE } from '../mm/mm.js';
+import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
 
 const EFAULT = -14, EBADF = -9, EINVAL = -22, ESRCH = -3, ENOSYS = -38;
 
@@ -62,6 +62,36 @@ def('brk', (k, t, [brk]) =>
     }
     mm.set('brk', brk!);
     return brk!;
+  })(),
+);
+
+// mmap2 (offset in pages): anonymous private/shared mappings only — no files here.
+const MAP_SHARED = 0x01, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, PROT_WRITE = 0x2, PROT_EXEC = 0x4, ENOMEM = -12;
+def('mmap2', (k, t, [addr, len, prot, flags]) =>
+  (function* () {
+    if (!len || !(flags! & MAP_ANONYMOUS)) return !len ? EINVAL : -19; // ENODEV: no file-backed mappings
+    const size = Math.ceil(len! / PAGE_SIZE) * PAGE_SIZE;
+    const vmFlags = VM_READ | (prot! & PROT_WRITE ? VM_WRITE : 0) | (prot! & PROT_EXEC ? VM_EXEC : 0) | (flags! & MAP_SHARED ? VM_SHARED : 0);
+    let start: number;
+    if (flags! & MAP_FIXED) {
+      if (addr! % PAGE_SIZE) return EINVAL;
+      start = addr!;
+    } else {
+      // get_unmapped_area, bottom-up from mmap_base: the first hole that fits.
+      start = k.mm.mm(t.mm).get('mmap_base');
+      for (const v of k.mm.vmas(t.mm)) {
+        if (v.get('vm_end') <= start) continue;
+        if (v.get('vm_start') >= start + size) break;
+        start = v.get('vm_end');
+      }
+    }
+    try {
+      k.mm.insertVma(t.mm, start, start + size, vmFlags);
+    } catch {
+      return ENOMEM;
+    }
+    yield* k.step('do_mmap', `anonymous VMA 0x${start.toString(16)}-0x${(start + size).toString(16)} (pages arrive on first touch)`);
+    return start;
   })(),
 );
 
