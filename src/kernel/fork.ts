@@ -56,14 +56,13 @@ export interface CloneArgs {
 }
 
 /** The checks at the top of copy_process, as Linux decides them. */
-export function clone_flags_error(k: Kernel, flags: number, current: Task): string | null {
+export function clone_flags_error(flags: number, current: Task): string | null {
   if ((flags & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) return 'CLONE_NEWNS with CLONE_FS';
   if ((flags & (CLONE_NEWUSER | CLONE_FS)) === (CLONE_NEWUSER | CLONE_FS)) return 'CLONE_NEWUSER with CLONE_FS';
   if (flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) return 'CLONE_THREAD without CLONE_SIGHAND';
   if (flags & CLONE_SIGHAND && !(flags & CLONE_VM)) return 'CLONE_SIGHAND without CLONE_VM';
   if (flags & CLONE_PARENT && current.pid === 1) return 'CLONE_PARENT from init';
   if (flags & CLONE_THREAD && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return 'CLONE_THREAD with a new user/pid namespace';
-  void k;
   return null;
 }
 
@@ -178,13 +177,11 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
     yield* k.step('copy_mm', `CLONE_VM: share mm 0x${oldmm.toString(16)} (mm_users ${m.get('mm_users')})`);
     return;
   }
-  const before = k.mm.stats.cowCopies;
   const mm = k.mm.dupMmap(oldmm);
   p.v.set('mm', mm);
   p.v.set('active_mm', mm);
   let shared = 0;
   k.arch.pgtable.forEachUserPte(k.mem, k.mm.pgdPa(mm), () => shared++);
-  void before;
   yield* k.step('copy_mm', `dup_mm: new mm 0x${mm.toString(16)}, pgd 0x${k.mm.mm(mm).get('pgd').toString(16)}; ${shared} page(s) shared copy-on-write (read-only in both, page count +1)`);
 }
 
@@ -198,7 +195,7 @@ function nr_processes(k: Kernel): number {
 /** copy_process: returns the new task, or a negative errno. */
 export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   const cur = k.current;
-  const bad = clone_flags_error(k, a.flags, cur);
+  const bad = clone_flags_error(a.flags, cur);
   if (bad) {
     yield* k.step('copy_process', `EINVAL: ${bad}`);
     return EINVAL;

@@ -7,18 +7,20 @@ import type { KGen } from './kfunc.js';
 import { SCHEDULE } from './kfunc.js';
 import { list_entries } from './list.js';
 import { release_task } from './exit.js';
-import { SIGKILL, next_signal } from './signal.js';
+import { next_signal } from './signal.js';
 import type { Task } from './task.js';
 
 export const WNOHANG = 1;
 export const WUNTRACED = 2;
 const ECHILD = -10, EFAULT = -14, EINTR = -4, EINVAL = -22;
 
-function eligible(k: Kernel, parent: Task, child: Task, pid: number): boolean {
-  if (pid > 0) return child.pid === pid;
-  if (pid === -1) return true;
-  const pgrp = pid === 0 ? parent.tgid : -pid; // process groups: each process leads its own here
-  return child.tgid === pgrp || (pid === 0 && true);
+/**
+ * pid > 0: that child; -1: any child. Process groups are not modelled yet
+ * (no setpgid): every task is in init's session and group, so 0 and < -1 match
+ * any child, as they would in a single process group.
+ */
+function eligible(child: Task, pid: number): boolean {
+  return pid > 0 ? child.pid === pid : true;
 }
 
 export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, options: number, rusagePtr: number): KGen<number> {
@@ -29,7 +31,7 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
     let any = false;
     for (const va of list_entries(k.mem, t.va + chOff, sibOff)) {
       const c = k.task(va);
-      if (!eligible(k, t, c, pid)) continue;
+      if (!eligible(c, pid)) continue;
       any = true;
       if (c.exitState !== EXIT_ZOMBIE) continue;
       // wait_task_zombie
@@ -45,7 +47,7 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
     if (!any) return ECHILD;
     if (options & WNOHANG) return 0;
     const sig = next_signal(t);
-    if (sig && sig !== 17) return sig === SIGKILL ? EINTR : EINTR;
+    if (sig && sig !== 17) return EINTR; // a signal interrupts the wait (no restart: handlers are not modelled)
     t.state = TASK_INTERRUPTIBLE;
     yield* k.step('do_wait', `pid ${t.pid} sleeps (TASK_INTERRUPTIBLE) until a child exits`);
     yield SCHEDULE;

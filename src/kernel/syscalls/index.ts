@@ -10,7 +10,7 @@ import { syscallHandlers, type Kernel, type SyscallHandler } from '../kernel.js'
 import type { KGen } from '../kfunc.js';
 import { SCHEDULE } from '../kfunc.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from '../layout.js';
-import { send_signal, SIGCHLD, SIGKILL } from '../signal.js';
+import { send_signal, SIGCHLD } from '../signal.js';
 import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
@@ -183,4 +183,3 @@ def('set_robust_list', (_k, t, [head, len]) => {
   return value(0);
 });
 
-void SIGKILL;
