@@ -1,5 +1,7 @@
 // Small helpers shared by the CLI commands.
 
+import type { Command } from 'commander';
+
 /** Parses 0x-hex or decimal; throws with a message naming the bad value. */
 export function parseAddress(s: string): number {
   const t = s.trim();
@@ -12,4 +14,22 @@ export function parseAddress(s: string): number {
 export function fail(cmd: string, msg: string): never {
   process.stderr.write(`trapdoor ${cmd}: ${msg}\n`);
   process.exit(1);
+}
+
+/**
+ * Like fail(), but through commander: the message goes to the program's configured error
+ * writer (`configureOutput({ writeErr })`) and the exit through its exit handling, so
+ * `program.exitOverride()` turns it into a CommanderError (code 'trapdoor.fail') that tests
+ * can catch in-process. No usage hint is appended: this is an error in the input, not in
+ * the command line.
+ */
+export function commandFail(command: Command, msg: string): never {
+  command.showHelpAfterError(false);
+  command.error(`trapdoor ${command.name()}: ${msg}`, { exitCode: 1, code: 'trapdoor.fail' });
+}
+
+/** Writes to the program's configured stdout writer (process.stdout unless a test injects one). */
+export function writeOut(command: Command, text: string): void {
+  const write = command.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+  write(text);
 }
