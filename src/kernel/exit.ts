@@ -13,6 +13,7 @@ import { wake_up_process } from './sched.js';
 import { SIGCHLD, send_signal } from './signal.js';
 import type { Task } from './task.js';
 import { futex_wake } from './futex.js';
+import { ref_put } from './refcount.js';
 
 /** mm_release: CLONE_CHILD_CLEARTID's futex wake, and vfork_done's completion (the parent of vfork wakes). */
 export function* mm_release(k: Kernel, t: Task): KGen<void> {
@@ -46,22 +47,16 @@ function* exit_mm(k: Kernel, t: Task): KGen<void> {
 function* exit_files(k: Kernel, t: Task): KGen<void> {
   const f = t.v.get('files');
   if (!f) return;
-  const fs = new StructView(k.mem, files_struct, __pa(f));
-  const c = fs.get('count') - 1;
-  fs.set('count', c);
   t.v.set('files', 0);
-  if (c === 0) k.caches.files_struct.free(__pa(f));
+  const c = ref_put(k.mem, files_struct, f, 'count', k.caches.files_struct);
   yield* k.step('exit_files', `files_struct 0x${f.toString(16)}: count → ${c}`);
 }
 
 function* exit_fs(k: Kernel, t: Task): KGen<void> {
   const f = t.v.get('fs');
   if (!f) return;
-  const fs = new StructView(k.mem, fs_struct, __pa(f));
-  const c = fs.get('users') - 1;
-  fs.set('users', c);
   t.v.set('fs', 0);
-  if (c === 0) k.caches.fs_struct.free(__pa(f));
+  const c = ref_put(k.mem, fs_struct, f, 'users', k.caches.fs_struct);
   yield* k.step('exit_fs', `fs_struct 0x${f.toString(16)}: users → ${c}`);
 }
 
@@ -152,18 +147,11 @@ export function release_task(k: Kernel, p: Task): void {
   const sigVa = p.v.get('signal');
   if (sigVa) {
     const sig = new StructView(k.mem, signal_struct, __pa(sigVa));
-    const n = sig.get('sigcnt') - 1;
-    sig.set('sigcnt', n);
     sig.set('nr_threads', sig.get('nr_threads') - 1);
-    if (n === 0) k.caches.signal_struct.free(__pa(sigVa));
+    ref_put(k.mem, signal_struct, sigVa, 'sigcnt', k.caches.signal_struct);
   }
   const shVa = p.v.get('sighand');
-  if (shVa) {
-    const sh = new StructView(k.mem, sighand_struct, __pa(shVa));
-    const n = sh.get('count') - 1;
-    sh.set('count', n);
-    if (n === 0) k.caches.sighand_struct.free(__pa(shVa));
-  }
+  if (shVa) ref_put(k.mem, sighand_struct, shVa, 'count', k.caches.sighand_struct);
   p.v.set('exit_state', EXIT_DEAD);
   const stackPa = p.tiPa;
   k.pages.freePages(stackPa, 1); // put_task_struct → free_thread_info

@@ -7,8 +7,9 @@ import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import {
   PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
-  files_struct, fs_struct, sighand_struct, signal_struct,
+  files_struct, fs_struct, mm_struct, sighand_struct, signal_struct,
 } from './layout.js';
+import { ref_get } from './refcount.js';
 import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
 import { wake_up_new_task } from './sched.js';
@@ -95,16 +96,11 @@ function* dup_task_struct(k: Kernel, orig: Task): KGen<Task> {
   return t;
 }
 
-function refget(k: Kernel, layout: typeof files_struct, va: number, field: string): void {
-  const v = new StructView(k.mem, layout, __pa(va));
-  v.set(field, v.get(field) + 1);
-}
-
 function* copy_files(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const old = cur.v.get('files');
   if (!old) return;
   if (flags & CLONE_FILES) {
-    refget(k, files_struct, old, 'count');
+    ref_get(k.mem, files_struct, old, 'count');
     yield* k.step('copy_files', `CLONE_FILES: share files_struct 0x${old.toString(16)}`);
     return;
   }
@@ -119,7 +115,7 @@ function* copy_fs(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const old = cur.v.get('fs');
   if (!old) return;
   if (flags & CLONE_FS) {
-    refget(k, fs_struct, old, 'users');
+    ref_get(k.mem, fs_struct, old, 'users');
     yield* k.step('copy_fs', `CLONE_FS: share fs_struct 0x${old.toString(16)}`);
     return;
   }
@@ -133,7 +129,7 @@ function* copy_fs(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
 function* copy_sighand(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const old = cur.v.get('sighand');
   if (flags & CLONE_SIGHAND) {
-    refget(k, sighand_struct, old, 'count');
+    ref_get(k.mem, sighand_struct, old, 'count');
     yield* k.step('copy_sighand', `CLONE_SIGHAND: share sighand_struct 0x${old.toString(16)}`);
     return;
   }
@@ -147,8 +143,8 @@ function* copy_sighand(k: Kernel, flags: number, p: Task, cur: Task): KGen<void>
 function* copy_signal(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const old = cur.v.get('signal');
   if (flags & CLONE_THREAD) {
+    ref_get(k.mem, signal_struct, old, 'sigcnt');
     const s = new StructView(k.mem, signal_struct, __pa(old));
-    s.set('sigcnt', s.get('sigcnt') + 1);
     s.set('live', s.get('live') + 1);
     s.set('nr_threads', s.get('nr_threads') + 1);
     yield* k.step('copy_signal', `CLONE_THREAD: join signal_struct 0x${old.toString(16)}`);
@@ -170,11 +166,10 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   p.v.set('active_mm', 0);
   if (!oldmm) return; // kernel threads have no mm
   if (flags & CLONE_VM) {
-    const m = k.mm.mm(oldmm);
-    m.set('mm_users', m.get('mm_users') + 1);
+    const users = ref_get(k.mem, mm_struct, oldmm, 'mm_users');
     p.v.set('mm', oldmm);
     p.v.set('active_mm', oldmm);
-    yield* k.step('copy_mm', `CLONE_VM: share mm 0x${oldmm.toString(16)} (mm_users ${m.get('mm_users')})`);
+    yield* k.step('copy_mm', `CLONE_VM: share mm 0x${oldmm.toString(16)} (mm_users ${users})`);
     return;
   }
   const mm = k.mm.dupMmap(oldmm);

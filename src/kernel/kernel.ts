@@ -114,9 +114,9 @@ export class Kernel {
         `.equ NR_syscalls, ${nrSyscalls}`,
         ...[...this.gates.values()].filter((g) => g.nr === undefined).map((g) => `.equ ${g.name}, 0x${g.addr.toString(16)}`),
       ].join('\n');
-      const src = arch.kernelSources().map((s) => `@ ---- ${s.file}\n${s.text}`).join('\n');
-      const commentFix = arch.cpu.name === 'x86' ? (s: string) => s.replace(/^@ ----/gm, '# ----') : (s: string) => s;
-      this.image = assembleProgram(commentFix(`${prelude}\n${src}`), { arch: arch.cpu.name, fileName: 'kernel', textAddr: arch.kernelBase });
+      const comment = arch.cpu.name === 'x86' ? '#' : '@';
+      const src = arch.kernelSources().map((s) => `${comment} ---- ${s.file}\n${s.text}`).join('\n');
+      this.image = assembleProgram(`${prelude}\n${src}`, { arch: arch.cpu.name, fileName: 'kernel', textAddr: arch.kernelBase });
       for (const [n, v] of this.image.symbols) this.symbols.set(n, v);
       for (const g of this.gates.values()) this.symbols.set(g.name, g.addr);
       this.symbols.set('sys_call_table', tablePa + PAGE_OFFSET);
@@ -163,7 +163,7 @@ export class Kernel {
       this.ops = arch.attach(this.cpu, this.mem, (n) => this.sym(n));
       this.cpu.setTlbMode('virtual');
       this.cpu.hookTlbFill((va, type) => this.tlbFill(va, type));
-      for (const g of [this.gateBase]) this.cpu.hookCode(g, this.gateNext - 1, (addr) => this.onGate(addr));
+      this.cpu.hookCode(this.gateBase, this.gateNext - 1, (addr) => this.onGate(addr));
       for (const a of this.ops.hardwareStops) this.cpu.hookCode(a, a, () => this.cpu.emuStop());
       this.cpu.hookInterrupt((intno) => {
             this.pendingIntr = intno;
