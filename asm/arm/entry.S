@@ -83,11 +83,15 @@ vector_swi:
 
 @ ---------------------------------------------------------------------------
 @ ret_fast_syscall: every sys_* routine returns here with its result in r0.
-@ sp still points S_OFF below pt_regs (the pushed r4, r5).
+@ sp still points S_OFF below pt_regs (the pushed r4, r5); tsk (r9) is still
+@ this task's thread_info (callee-saved, and __switch_to keeps it per task).
 @ ---------------------------------------------------------------------------
 	.globl	ret_fast_syscall
 ret_fast_syscall:
 	cpsid	i				@ disable_irq
+	ldr	r1, [r9, #TI_FLAGS]		@ any work before going back to user mode?
+	tst	r1, #_TIF_WORK_MASK		@ NEED_RESCHED | SIGPENDING | NOTIFY_RESUME
+	bne	fast_work_pending
 	str	r0, [sp, #S_R0 + S_OFF]		@ returned r0: pt_regs->ARM_r0 shows the result
 
 	@ restore_user_regs fast = 1, offset = S_OFF
@@ -100,14 +104,34 @@ ret_fast_syscall:
 	add	sp, sp, #S_FRAME_SIZE - S_PC	@ sp = THREAD_START_SP again, for the next entry
 	movs	pc, lr				@ return & move spsr_svc into cpsr
 
+@ The slow path: the result goes into pt_regs, sp moves up to pt_regs, and
+@ do_work_pending runs until no work is left (it may schedule() away, or end
+@ the task in do_exit for a fatal signal).
+fast_work_pending:
+	str	r0, [sp, #S_R0 + S_OFF]!	@ returned r0; sp = pt_regs
+work_pending:
+	mov	r0, sp				@ 'regs'
+	mov	r2, r8				@ 'syscall' (why)
+	bl	do_work_pending			@ a gate: reschedule, deliver signals
+	@ (Linux restarts an interrupted syscall when it returns non-zero; with no
+	@ signal handlers in this kernel it always returns 0.)
+	b	no_work_pending
+
 @ ---------------------------------------------------------------------------
 @ ret_to_user / ret_slow_syscall: return to user mode restoring every
-@ register from pt_regs, r0 included. sp = pt_regs.
+@ register from pt_regs, r0 included. sp = pt_regs, tsk (r9) = thread_info.
+@ ret_to_user_from_irq is where the IRQ path joins, IRQs already off.
 @ ---------------------------------------------------------------------------
 	.globl	ret_to_user
+	.globl	ret_to_user_from_irq
 ret_slow_syscall:
 ret_to_user:
 	cpsid	i				@ disable_irq
+ret_to_user_from_irq:
+	ldr	r1, [r9, #TI_FLAGS]
+	tst	r1, #_TIF_WORK_MASK
+	bne	work_pending
+no_work_pending:
 	@ restore_user_regs fast = 0, offset = 0
 	ldr	r1, [sp, #S_PSR]		@ get calling cpsr
 	ldr	lr, [sp, #S_PC]!		@ get pc; sp = &pt_regs->ARM_pc

@@ -115,9 +115,10 @@ syscall_call:
 	movl %eax, PT_EAX(%esp)		# store the return value where restore_all pops %eax
 syscall_exit:
 	cli				# DISABLE_INTERRUPTS: make sure we don't miss an interrupt
-					# setting need_resched or sigpending between here and iret
-	/* (Linux checks TI_flags for pending work here; the modelled kernel does that
-	    work in TypeScript before it returns from the gate) */
+					# setting need_resched or sigpending between sampling and the iret
+	movl TI_flags(%ebp), %ecx
+	testl $(_TIF_WORK_MASK), %ecx	# current->work
+	jne work_pending
 restore_all:
 restore_nocheck:
 	/* RESTORE_REGS: pop what SAVE_ALL pushed */
@@ -137,6 +138,44 @@ restore_nocheck:
 					#  dispatcher's pc & ~1 Thumb-bit masking currently needs)
 irq_return:
 	iret				# INTERRUPT_RETURN: pops eip, cs, eflags, esp, ss (done by TypeScript)
+
+/*
+ * work_pending: something to do before the return to user space (TIF_* in
+ * thread_info->flags). Reschedule as long as TIF_NEED_RESCHED is set, then
+ * deliver signals; re-check with interrupts off each time.
+ */
+work_pending:
+	testb $(_TIF_NEED_RESCHED), %cl
+	jz work_notifysig
+work_resched:
+	call schedule			# a gate: another task runs; we come back here
+	cli				# DISABLE_INTERRUPTS
+	movl TI_flags(%ebp), %ecx
+	andl $(_TIF_WORK_MASK), %ecx	# is there any work to be done other
+					# than syscall tracing?
+	jz restore_all
+	testb $(_TIF_NEED_RESCHED), %cl
+	jnz work_resched
+
+work_notifysig:				# deal with pending signals and
+					# notify-resume requests
+	sti				# ENABLE_INTERRUPTS
+	movl %esp, %eax			# pt_regs
+	xorl %edx, %edx
+	call do_notify_resume		# a gate: get_signal's default actions
+	jmp resume_userspace
+
+/*
+ * resume_userspace: the common return to user mode of syscalls and
+ * interrupts; loops through work_pending until no work is left.
+ */
+resume_userspace:
+	cli				# DISABLE_INTERRUPTS
+	movl TI_flags(%ebp), %ecx
+	andl $(_TIF_WORK_MASK), %ecx	# is there any work to be done on
+					# int/exception return?
+	jne work_pending
+	jmp restore_all
 
 /*
  * syscall_badsys: a number >= NR_syscalls. Linux 3.x: -ENOSYS into pt_regs->ax,

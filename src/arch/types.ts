@@ -123,6 +123,12 @@ export interface ArchCpuOps {
   loadFirst(next: TaskRef): void;
 }
 
+export interface ThreadInfoFlags {
+  readonly SIGPENDING: number;
+  readonly NEED_RESCHED: number;
+  readonly NOTIFY_RESUME: number;
+}
+
 export interface KernelArch {
   readonly cpu: ArchCpu;
   /** Virtual address the kernel image is assembled at (its physical address is va - PAGE_OFFSET). */
@@ -149,6 +155,12 @@ export interface KernelArch {
     readonly thread_struct: StructLayout;
   };
   readonly pgtable: PageTableOps;
+  /**
+   * thread_info->flags bit numbers (arch/<arch>/include/asm/thread_info.h) of
+   * the work the return-to-user path does: the entry asm tests them, the
+   * neutral kernel sets them (set_tsk_need_resched, signal_wake_up).
+   */
+  readonly tif: ThreadInfoFlags;
   readonly syscallRegs: SyscallRegs;
   /** `syscall.tbl` (asm/<arch>/syscall.tbl) parsed: number → name (e.g. 120 → "clone"). */
   syscallTable(): ReadonlyMap<number, string>;

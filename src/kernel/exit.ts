@@ -2,15 +2,15 @@
 // release_task, which frees what a zombie still holds.
 
 import {
-  EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, TASK_DEAD, files_struct, fs_struct, sighand_struct, signal_struct,
+  EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, SIGNAL_GROUP_EXIT, TASK_DEAD, files_struct, fs_struct, sighand_struct, signal_struct,
 } from './layout.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import { __pa, list_add_tail, list_del, list_entries } from './list.js';
 import { StructView } from '../machine/struct.js';
 import { SCHEDULE } from './kfunc.js';
-import { wake_up_process } from './sched.js';
-import { SIGCHLD, send_signal } from './signal.js';
+import { __wake_up, wake_up_process } from './sched.js';
+import { SIGCHLD, send_signal, wait_chldexit, zap_other_threads } from './signal.js';
 import type { Task } from './task.js';
 import { futex_wake } from './futex.js';
 import { ref_put } from './refcount.js';
@@ -95,24 +95,73 @@ function* forget_original_parent(k: Kernel, father: Task): KGen<void> {
   }
 }
 
-/** do_notify_parent: SIGCHLD (or exit_signal) to the parent, and wake it in wait4. Returns true if the child should be autoreaped. */
+/**
+ * do_notify_parent: exit_signal (SIGCHLD) to the parent, and a wake-up of its
+ * wait4 sleepers (__wake_up_parent). Returns true if the child is to be
+ * autoreaped: the parent ignores SIGCHLD (SIG_IGN), as kthreadd does.
+ */
 function do_notify_parent(k: Kernel, t: Task, parent: Task): boolean {
   const sig = t.v.get('exit_signal');
   if (sig > 0) send_signal(k, parent, sig);
-  wake_up_process(k, parent); // __wake_up_parent: wait4 sleepers re-check
-  return sig === SIGCHLD && k.sighandAction(parent, SIGCHLD) === 1; // SIGCHLD set to SIG_IGN → autoreap
+  __wake_up(k, wait_chldexit(k, parent));
+  return sig === SIGCHLD && k.sighandAction(parent, SIGCHLD) === 1;
 }
 
-/** exit_notify: reparent the children, tell the parent, become a zombie (or be reaped at once). */
+export function thread_group_leader(t: Task): boolean {
+  return t.v.get('group_leader') === t.va;
+}
+
+/** thread_group_empty: no other thread is linked on p's thread_group list. */
+export function thread_group_empty(k: Kernel, p: Task): boolean {
+  const off = k.taskLayout.offsetOf('thread_group');
+  return k.mem.dv.getUint32(p.taskPa + off, true) === p.va + off;
+}
+
+/** delay_group_leader: a leader whose threads still run stays an unreported zombie. */
+export function delay_group_leader(k: Kernel, p: Task): boolean {
+  return thread_group_leader(p) && !thread_group_empty(k, p);
+}
+
+/**
+ * exit_notify: reparent the children, then tell the parent — unless this is a
+ * non-leader thread (it reaps itself) or a leader whose threads are still alive
+ * (the last of them reports the group in release_task).
+ */
 function* exit_notify(k: Kernel, t: Task): KGen<void> {
   yield* k.call('forget_original_parent', forget_original_parent(k, t));
   const parent = k.task(t.v.get('real_parent'));
-  const threadGroupEmpty = t.v.get('group_leader') === t.va;
-  let autoreap = t.v.get('exit_signal') === -1; // threads (CLONE_THREAD) reap themselves
-  if (!autoreap && threadGroupEmpty) autoreap = do_notify_parent(k, t, parent);
+  let autoreap: boolean;
+  let what: string;
+  if (!thread_group_leader(t)) {
+    autoreap = true;
+    what = `pid ${t.pid} is a thread (tgid ${t.tgid}): reaped at once (EXIT_DEAD)`;
+  } else if (!thread_group_empty(k, t)) {
+    autoreap = false;
+    what = `pid ${t.pid} is EXIT_ZOMBIE; its parent hears of it when the last thread of the group exits`;
+  } else {
+    autoreap = do_notify_parent(k, t, parent);
+    what = autoreap ? `pid ${t.pid}: the parent ignores SIGCHLD — reaped at once (EXIT_DEAD)` : `SIGCHLD → pid ${parent.pid} (${parent.comm}); pid ${t.pid} is now EXIT_ZOMBIE`;
+  }
   t.v.set('exit_state', autoreap ? EXIT_DEAD : EXIT_ZOMBIE);
-  yield* k.step('exit_notify', autoreap ? `pid ${t.pid} is reaped at once (EXIT_DEAD)` : `SIGCHLD → pid ${parent.pid} (${parent.comm}); pid ${t.pid} is now EXIT_ZOMBIE`);
+  yield* k.step('exit_notify', what);
   if (autoreap) release_task(k, t);
+}
+
+/**
+ * do_group_exit: exit_group(2), and every fatal signal. The first thread in
+ * sets SIGNAL_GROUP_EXIT with the group's exit code and SIGKILLs the others;
+ * each thread then leaves through do_exit with that same code.
+ */
+export function* do_group_exit(k: Kernel, t: Task, code: number): KGen<number> {
+  const sig = new StructView(k.mem, signal_struct, __pa(t.v.get('signal')));
+  if (sig.get('flags') & SIGNAL_GROUP_EXIT) code = sig.get('group_exit_code');
+  else if (!thread_group_empty(k, t)) {
+    sig.set('flags', SIGNAL_GROUP_EXIT);
+    sig.set('group_exit_code', code);
+    zap_other_threads(k, t);
+    yield* k.step('do_group_exit', `pid ${t.pid}: SIGNAL_GROUP_EXIT (code 0x${code.toString(16)}); SIGKILL to the other threads of tgid ${t.tgid}`);
+  }
+  return yield* k.call('do_exit', do_exit(k, t, code));
 }
 
 /**
@@ -140,6 +189,7 @@ export function* do_exit(k: Kernel, t: Task, code: number): KGen<number> {
 
 /** release_task: detach the pid, unlink from the lists, free the kernel stack and the task_struct. */
 export function release_task(k: Kernel, p: Task): void {
+  const leader = k.task(p.v.get('group_leader'));
   k.pidHash.delete(p.pid);
   list_del(k.mem, p.va + k.taskLayout.offsetOf('tasks'));
   list_del(k.mem, p.va + k.taskLayout.offsetOf('sibling'));
@@ -159,4 +209,8 @@ export function release_task(k: Kernel, p: Task): void {
   const i = k.runqueue.indexOf(p);
   if (i >= 0) k.runqueue.splice(i, 1);
   k.caches.task_struct.free(p.taskPa);
+  // The last thread of a group whose leader is already a zombie reports the group.
+  if (leader !== p && leader.exitState === EXIT_ZOMBIE && thread_group_empty(k, leader)) {
+    if (do_notify_parent(k, leader, k.task(leader.v.get('real_parent')))) release_task(k, leader);
+  }
 }

@@ -6,13 +6,14 @@ import { StructView } from '../machine/struct.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import {
-  PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
+  PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_KILLABLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
   files_struct, fs_struct, mm_struct, sighand_struct, signal_struct,
 } from './layout.js';
 import { ref_get } from './refcount.js';
 import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
 import { wake_up_new_task } from './sched.js';
+import { fatal_signal_pending } from './signal.js';
 import { Task } from './task.js';
 
 export const CSIGNAL = 0x000000ff;
@@ -288,13 +289,18 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
   yield* k.step('wake_up_new_task', `pid ${p.pid} is TASK_RUNNING on the runqueue${k.opts.childRunsFirst ? ' (child runs first)' : ''}`);
   if (k.opts.childRunsFirst && !a.kthread) yield SCHEDULE; // let the child run first
   if (vforkDone) {
-    // wait_for_vfork_done: TASK_UNINTERRUPTIBLE until mm_release completes it.
-    while (k.mem.dv.getUint32(__pa(vforkDone), true) === 0) {
-      cur.state = TASK_UNINTERRUPTIBLE;
+    // wait_for_vfork_done: TASK_KILLABLE until mm_release completes it. A fatal
+    // signal ends the wait early; the child must then not touch the completion,
+    // which lives on this (dying) parent's stack.
+    while (k.mem.dv.getUint32(__pa(vforkDone), true) === 0 && !fatal_signal_pending(cur)) {
+      cur.state = TASK_KILLABLE;
       yield SCHEDULE;
     }
     cur.state = TASK_RUNNING;
-    yield* k.step('_do_fork', `vfork_done completed: parent pid ${cur.pid} resumes`);
+    if (k.mem.dv.getUint32(__pa(vforkDone), true) === 0) {
+      if (k.byPa.has(p.taskPa) && p.v.get('vfork_done') === vforkDone) p.v.set('vfork_done', 0);
+      yield* k.step('_do_fork', `parent pid ${cur.pid} killed while waiting for vfork_done`);
+    } else yield* k.step('_do_fork', `vfork_done completed: parent pid ${cur.pid} resumes`);
   }
   return p.pid;
 }

@@ -5,10 +5,14 @@ import type { KernelArch } from '../arch/types.js';
 import type { AsmProgram } from '../machine/gas/index.js';
 import { rest_init } from './boot.js';
 import { do_exit } from './exit.js';
-import { Kernel, setDoExit, type KernelOptions } from './kernel.js';
+import { do_notify_resume, do_work_pending, schedule_gate } from './entry_work.js';
+import { Kernel, kernelEntryPoints, setDoExit, type KernelOptions } from './kernel.js';
 import './syscalls/index.js';
 
 setDoExit(do_exit);
+kernelEntryPoints.set('schedule', schedule_gate);
+kernelEntryPoints.set('do_work_pending', do_work_pending);
+kernelEntryPoints.set('do_notify_resume', do_notify_resume);
 
 export { Kernel } from './kernel.js';
 export { runKernel, type RunStop } from './entry.js';

@@ -71,6 +71,8 @@ export class Kernel {
   current: Task;
   /** The runqueue, in FIFO order (deterministic round robin). */
   readonly runqueue: Task[] = [];
+  /** Wait queues by the guest address of their wait_queue_head_t (see sched.ts add_wait_queue). */
+  readonly waitQueues = new Map<number, Task[]>();
   readonly swapperPgd: number;
   lastFault: FaultInfo | null = null;
   readonly opts: Required<KernelOptions>;
@@ -108,6 +110,7 @@ export class Kernel {
       this.addGate('sys_ni_syscall', (k, t) => k.sysNiSyscall(t));
       this.addGate('schedule_tail', (k, t) => k.scheduleTailGate(t));
       this.addGate('arm_syscall', (k, t) => k.armSyscallGate(t));
+      for (const [name, fn] of kernelEntryPoints) this.addGate(name, fn);
       const prelude = [
         ...Object.entries(arch.asmOffsets()).map(([n, v]) => `.equ ${n}, ${v}`),
         `.equ sys_call_table, 0x${(tablePa + PAGE_OFFSET).toString(16)}`,
@@ -478,6 +481,13 @@ export let doExitRef: ((k: Kernel, t: Task, code: number) => KGen<number>) | nul
 export function setDoExit(f: (k: Kernel, t: Task, code: number) => KGen<number>): void {
   doExitRef = f;
 }
+
+/**
+ * C functions the entry asm calls by name besides the syscalls (schedule,
+ * do_work_pending, …), registered by src/kernel/index.ts. Each becomes a gate
+ * whose address the asm sees as a symbol.
+ */
+export const kernelEntryPoints = new Map<string, Gate['fn']>();
 
 /** Resolved lazily: src/kernel/syscalls registers the handlers by name. */
 export type SyscallHandler = (k: Kernel, t: Task, args: number[]) => KGen<number>;

@@ -49,6 +49,7 @@ export function taskStructLayout(thread: StructLayout): StructLayout {
     ['sighand', 'u32'],
     ['blocked', 'u32'],
     ['pending', 'u32'], // pending signal bitmask (sigpending.signal)
+    ['jobctl', 'u32'], // JOBCTL_*: group-stop participation
     ['robust_list', 'u32'],
     ['thread', { struct: thread }],
   ]);
@@ -98,6 +99,7 @@ export const signal_struct = defineStruct('signal_struct', [
   ['sigcnt', 'i32'],
   ['live', 'i32'],
   ['nr_threads', 'i32'],
+  ['wait_chldexit', { struct: list_head }], // wait queue head of wait4 sleepers (the queue itself is kept by the kernel: k.waitQueues)
   ['group_exit_code', 'i32'],
   ['flags', 'u32'],
   ['rlim_nproc', 'u32'],
@@ -119,6 +121,16 @@ export const __TASK_STOPPED = 4;
 export const __TASK_TRACED = 8;
 export const TASK_DEAD = 64;
 export const TASK_WAKEKILL = 128;
+/** A job-control stopped task: SIGKILL (TASK_WAKEKILL) and SIGCONT (__TASK_STOPPED) wake it. */
+export const TASK_STOPPED = TASK_WAKEKILL | __TASK_STOPPED;
+/** An uninterruptible sleep that a fatal signal may still end. */
+export const TASK_KILLABLE = TASK_WAKEKILL | TASK_UNINTERRUPTIBLE;
+// signal_struct->flags
+export const SIGNAL_STOP_STOPPED = 0x00000001; // job control stop in effect
+export const SIGNAL_STOP_CONTINUED = 0x00000002; // SIGCONT since WCONTINUED reap
+export const SIGNAL_GROUP_EXIT = 0x00000004; // group exit in progress
+// task_struct->jobctl
+export const JOBCTL_STOP_PENDING = 1 << 17; // this thread must take part in a group stop
 // task_struct->exit_state
 export const EXIT_DEAD = 16;
 export const EXIT_ZOMBIE = 32;

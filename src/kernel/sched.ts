@@ -2,7 +2,7 @@
 // round robin. schedule() picks the next runnable task and context_switch()
 // switches address space (switch_mm) and registers (switch_to).
 
-import { EXIT_DEAD, TASK_DEAD, TASK_RUNNING } from './layout.js';
+import { EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE } from './layout.js';
 import type { Kernel } from './kernel.js';
 import { SCHEDULE, type KGen } from './kfunc.js';
 import type { Task } from './task.js';
@@ -19,7 +19,36 @@ function dequeue(k: Kernel, t: Task): void {
   t.v.set('on_rq', 0);
 }
 
-/** try_to_wake_up: a sleeping task becomes TASK_RUNNING and joins the runqueue. */
+/** set_tsk_need_resched: the return-to-user path (or the next schedule point) will call schedule(). */
+export function set_tsk_need_resched(k: Kernel, t: Task): void {
+  set_tsk_thread_flag(k, t, k.arch.tif.NEED_RESCHED);
+}
+
+export function set_tsk_thread_flag(k: Kernel, t: Task, bit: number): void {
+  const ti = k.threadInfo(t);
+  ti.set('flags', (ti.get('flags') | (1 << bit)) >>> 0);
+}
+
+export function clear_tsk_thread_flag(k: Kernel, t: Task, bit: number): void {
+  const ti = k.threadInfo(t);
+  ti.set('flags', (ti.get('flags') & ~(1 << bit)) >>> 0);
+}
+
+export function test_tsk_thread_flag(k: Kernel, t: Task, bit: number): boolean {
+  return (k.threadInfo(t).get('flags') & (1 << bit)) !== 0;
+}
+
+/**
+ * try_to_wake_up(p, state): wakes p only if its state is one of `state`'s bits
+ * (a TASK_UNINTERRUPTIBLE sleeper ignores a signal's wake-up; a stopped task
+ * wakes only for SIGCONT or SIGKILL).
+ */
+export function wake_up_state(k: Kernel, t: Task, state: number): boolean {
+  if (!(t.state & state)) return false;
+  return wake_up_process(k, t);
+}
+
+/** wake_up_process: a sleeping task becomes TASK_RUNNING and joins the runqueue. */
 export function wake_up_process(k: Kernel, t: Task): boolean {
   if (t.state === TASK_RUNNING && t.v.get('on_rq')) return false;
   if (t.state & TASK_DEAD || t.exitState) return false;
@@ -47,6 +76,7 @@ export function wake_up_new_task(k: Kernel, t: Task): void {
  */
 export function pick_next_task(k: Kernel): Task | null {
   const prev = k.current;
+  if (prev.pid !== 0 && k.byPa.has(prev.taskPa)) clear_tsk_thread_flag(k, prev, k.arch.tif.NEED_RESCHED);
   if (prev.state === TASK_RUNNING && !prev.exitState && prev.pid !== 0) enqueue(k, prev);
   else dequeue(k, prev);
   const next = k.runqueue.shift();
@@ -85,6 +115,27 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
 /** schedule() for kernel code: `yield* schedule(k)` gives up the CPU. */
 export function* schedule(k: Kernel): KGen<void> {
   yield SCHEDULE;
+}
+
+// Wait queues (include/linux/wait.h), keyed by the guest address of the
+// wait_queue_head_t: sleepers wait for one event, not for any wake-up.
+
+export function add_wait_queue(k: Kernel, head: number, t: Task): void {
+  let q = k.waitQueues.get(head);
+  if (!q) k.waitQueues.set(head, (q = []));
+  if (!q.includes(t)) q.push(t);
+}
+
+export function remove_wait_queue(k: Kernel, head: number, t: Task): void {
+  const q = k.waitQueues.get(head);
+  const i = q ? q.indexOf(t) : -1;
+  if (i >= 0) q!.splice(i, 1);
+  if (q && q.length === 0) k.waitQueues.delete(head);
+}
+
+/** __wake_up(q, TASK_NORMAL): every sleeper on the queue, in the order they slept. */
+export function __wake_up(k: Kernel, head: number): void {
+  for (const t of [...(k.waitQueues.get(head) ?? [])]) wake_up_state(k, t, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE);
 }
 
 /** Sleeps in state until cond() holds (wait_event). Signals are checked by the caller. */

@@ -8,7 +8,7 @@ import { StructView } from '../../machine/struct.js';
 import type { KernelArch, KernelSource } from '../types.js';
 import { PAGE_OFFSET, PAGE_SIZE } from '../types.js';
 import { armCpu } from './cpu.js';
-import { PSR, armAsmOffsets, cpuContextSave, ptRegs, threadInfo, threadStruct } from './layout.js';
+import { PSR, TIF, armAsmOffsets, cpuContextSave, ptRegs, threadInfo, threadStruct } from './layout.js';
 import { ArmCpuOps, attachedOps } from './ops.js';
 import { armPgtable } from './pgtable.js';
 import { armSyscallTable } from './syscalls.js';
@@ -45,6 +45,7 @@ export const armKernelArch: KernelArch = {
   asmOffsets: armAsmOffsets,
   layouts: { thread_info: threadInfo, pt_regs: ptRegs, thread_struct: threadStruct },
   pgtable: armPgtable,
+  tif: TIF,
   // EABI: number in r7, arguments in r0–r5, result in r0.
   syscallRegs: {
     nr: 'ARM_r7',

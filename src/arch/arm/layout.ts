@@ -98,6 +98,11 @@ export const VECTOR_SWI = VECTORS_BASE + 0x08;
 /** The word __kuser_get_tls loads (Linux's software TLS slot in the vectors page). */
 export const KUSER_TLS = 0xffff0ff0;
 
+/** thread_info->flags bits (arch/arm/include/asm/thread_info.h). */
+export const TIF = { SIGPENDING: 0, NEED_RESCHED: 1, NOTIFY_RESUME: 2 } as const;
+/** The work ret_to_user does before restoring the user's registers. */
+export const _TIF_WORK_MASK = (1 << TIF.NEED_RESCHED) | (1 << TIF.SIGPENDING) | (1 << TIF.NOTIFY_RESUME);
+
 /** asm-offsets for the entry assembly: thread_info (TI_*), pt_regs (S_*), and a few arch constants. */
 export function armAsmOffsets(): Record<string, number> {
   const o: Record<string, number> = {};
@@ -132,5 +137,6 @@ export function armAsmOffsets(): Record<string, number> {
   o.PSR_I_BIT = PSR.I_BIT;
   o.__NR_SYSCALL_BASE = NR_SYSCALL_BASE;
   o.__ARM_NR_BASE = ARM_NR_BASE;
+  o._TIF_WORK_MASK = _TIF_WORK_MASK;
   return o;
 }

@@ -15,7 +15,7 @@ import type { Unicorn } from '../../cpu/unicorn.js';
 import type { PhysMem } from '../../machine/struct.js';
 import type { KernelArch, KernelSource } from '../types.js';
 import { x86Cpu } from './cpu.js';
-import { asmOffsets, ptRegsLayout, threadInfoLayout, threadStructLayout } from './layout.js';
+import { TIF, asmOffsets, ptRegsLayout, threadInfoLayout, threadStructLayout } from './layout.js';
 import { attachX86, type X86CpuOps } from './ops.js';
 import { x86PageTable } from './pgtable.js';
 import { copyKernelThread, copyThread, flushThread, setThreadArea, setTls, startThread } from './thread.js';
@@ -78,6 +78,7 @@ export const x86KernelArch: X86KernelArch = {
   },
 
   pgtable: x86PageTable,
+  tif: TIF,
 
   syscallRegs: {
     nr: 'orig_ax',

@@ -159,6 +159,14 @@ export const X86_EFLAGS_FIXED = 0x2;
 
 export const ENOSYS = 38;
 
+/** thread_info->flags bits (arch/x86/include/asm/thread_info.h, 32-bit). */
+export const TIF = { NOTIFY_RESUME: 1, SIGPENDING: 2, NEED_RESCHED: 3 } as const;
+/**
+ * _TIF_WORK_MASK: the work resume_userspace does. Linux's mask is "everything
+ * but the syscall-trace bits"; this kernel has only these three.
+ */
+export const _TIF_WORK_MASK = (1 << TIF.NOTIFY_RESUME) | (1 << TIF.SIGPENDING) | (1 << TIF.NEED_RESCHED);
+
 /** asm-offsets for entry_32.S: the names of Linux's asm-offsets_32.c / asm-offsets.c. */
 export function asmOffsets(): Record<string, number> {
   const ti = threadInfoLayout;
@@ -202,7 +210,12 @@ export function asmOffsets(): Record<string, number> {
     GDT_ENTRY_TLS_ENTRIES,
     GDT_ENTRIES,
     X86_EFLAGS_IF,
+    X86_EFLAGS_VM,
     ENOSYS,
+    _TIF_WORK_MASK,
+    _TIF_NEED_RESCHED: 1 << TIF.NEED_RESCHED,
+    SEGMENT_RPL_MASK: 3,
+    USER_RPL: 3,
   };
 }
 

@@ -3,14 +3,14 @@
 
 import { PAGE_SIZE } from '../../arch/types.js';
 import { do_execve } from '../exec.js';
-import { do_exit } from '../exit.js';
+import { do_exit, do_group_exit } from '../exit.js';
 import { CLONE_VFORK, CLONE_VM, _do_fork } from '../fork.js';
 import { futex_wait, futex_wake } from '../futex.js';
 import { syscallHandlers, type Kernel, type SyscallHandler } from '../kernel.js';
 import type { KGen } from '../kfunc.js';
 import { SCHEDULE } from '../kfunc.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from '../layout.js';
-import { send_signal, SIGCHLD } from '../signal.js';
+import { _NSIG_MODEL, send_signal, signal_pending, SIGCHLD } from '../signal.js';
 import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
@@ -43,7 +43,7 @@ def('write', (k, t, [fd, buf, count]) =>
 );
 
 def('exit', (k, t, [code]) => k.call('do_exit', do_exit(k, t, (code! & 0xff) << 8)));
-def('exit_group', (k, t, [code]) => k.call('do_exit', do_exit(k, t, (code! & 0xff) << 8)));
+def('exit_group', (k, t, [code]) => k.call('do_group_exit', do_group_exit(k, t, (code! & 0xff) << 8)));
 
 def('brk', (k, t, [brk]) =>
   (function* () {
@@ -144,9 +144,11 @@ def('execve', (k, t, [path, argvp, envpp]) =>
 
 def('pause', (k, t) =>
   (function* () {
-    t.state = TASK_INTERRUPTIBLE;
     yield* k.step('sys_pause', `pid ${t.pid} sleeps until a signal arrives`);
-    yield SCHEDULE;
+    while (!signal_pending(t)) {
+      t.state = TASK_INTERRUPTIBLE;
+      yield SCHEDULE;
+    }
     t.state = TASK_RUNNING;
     return -4; // -EINTR (-ERESTARTNOHAND seen by user space as EINTR)
   })(),
@@ -163,7 +165,8 @@ def('kill', (k, t, [pid, sig]) => value(kill(k, t, pid! | 0, sig!)));
 def('tgkill', (k, t, [, pid, sig]) => value(kill(k, t, pid! | 0, sig!)));
 
 function kill(k: Kernel, _t: Task, pid: number, sig: number): number {
-  if (sig > 64) return EINVAL;
+  if (sig < 0 || sig > 64) return EINVAL;
+  if (sig > _NSIG_MODEL) return EINVAL; // real-time signals are not modelled
   const target = k.pidHash.get(pid);
   if (!target || pid <= 0) return ESRCH;
   if (sig === 0) return 0;

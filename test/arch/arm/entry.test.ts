@@ -28,7 +28,7 @@ const KSTACK_PA = 0x600000; // parent's 8 KiB stack; thread_info at its base
 const CHILD_TASK_PA = 0x502000;
 const CHILD_KSTACK_PA = 0x604000;
 
-const GATES = { sys_getpid: GATE_VA, sys_ni_syscall: GATE_VA + 0x10, schedule_tail: GATE_VA + 0x20, arm_syscall: GATE_VA + 0x30 };
+const GATES = { sys_getpid: GATE_VA, sys_ni_syscall: GATE_VA + 0x10, schedule_tail: GATE_VA + 0x20, arm_syscall: GATE_VA + 0x30, do_work_pending: GATE_VA + 0x40 };
 const FAR = 0xfffffff0;
 const va = (pa: number) => (pa + PAGE_OFFSET) >>> 0;
 
@@ -44,7 +44,7 @@ afterEach(() => {
 function prelude(): string {
   const lines = Object.entries(arch.asmOffsets()).map(([n, v]) => `.equ ${n}, ${v}`);
   lines.push(`.equ sys_call_table, 0x${TABLE_VA.toString(16)}`, `.equ NR_syscalls, ${NR_SYSCALLS}`);
-  for (const g of ['sys_ni_syscall', 'schedule_tail', 'arm_syscall'] as const) lines.push(`.equ ${g}, 0x${GATES[g].toString(16)}`);
+  for (const g of ['sys_ni_syscall', 'schedule_tail', 'arm_syscall', 'do_work_pending'] as const) lines.push(`.equ ${g}, 0x${GATES[g].toString(16)}`);
   return lines.join('\n') + '\n';
 }
 
