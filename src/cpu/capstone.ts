@@ -11,7 +11,7 @@
 // shorter than an ARM/Thumb unit) — and decoding resumes after them.
 
 import { createRequire } from 'node:module';
-import type { AsmArch, AsmSyntax } from './keystone.js';
+import type { AsmArch, AsmSyntax } from './keystone/index.js';
 
 export interface Insn {
   address: number;

@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disassemble } from '../../src/cpu/capstone.js';
-import { assembleOne, type AsmArch, type AsmSyntax } from '../../src/cpu/keystone.js';
+import { assembleOne, type AsmArch, type AsmSyntax } from '../../src/cpu/keystone/index.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

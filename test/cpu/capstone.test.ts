@@ -1,7 +1,7 @@
 // The disassembler wrapper: listings, syntaxes, and bytes that do not decode.
 import { describe, expect, it } from 'vitest';
 import { disassemble, formatInsn, formatListing } from '../../src/cpu/capstone.js';
-import { assemble } from '../../src/cpu/keystone.js';
+import { assemble } from '../../src/cpu/keystone/index.js';
 
 const bytes = (s: string) => Uint8Array.from(s.split(/\s+/).filter(Boolean).map((b) => parseInt(b, 16)));
 const text = (l: ReturnType<typeof disassemble>) => l.map((i) => (i.opStr ? `${i.mnemonic} ${i.opStr}` : i.mnemonic));

@@ -1,7 +1,7 @@
 // The assembler wrapper: the facts the rest of trapdoor builds on, and the Keystone traps
 // (radix bug, silent success, hangs, crashes, branch range) kept shut.
 import { describe, expect, it } from 'vitest';
-import { AsmError, assemble, assembleOne, decimalsToHex, keystoneInitMs } from '../../src/cpu/keystone.js';
+import { AsmError, assemble, assembleOne, decimalsToHex, keystoneInitMs } from '../../src/cpu/keystone/index.js';
 import { disassemble } from '../../src/cpu/capstone.js';
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');

@@ -2,7 +2,7 @@
 // Bytes come from the assembler wrapper, whose own output is checked against GNU as
 // in test/cpu/asm-golden.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { assemble } from '../../src/cpu/keystone.js';
+import { assemble } from '../../src/cpu/keystone/index.js';
 import { assembleProgram } from '../../src/machine/gas/index.js';
 
 /** ARM text with `ldr rX, =value` needs a literal pool: the GNU-as front end lays it out. */

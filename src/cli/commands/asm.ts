@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ASM_ARCHES, ASM_SYNTAXES, AsmError, assemble, type AsmArch, type AsmSyntax } from '../../cpu/keystone.js';
+import { ASM_ARCHES, ASM_SYNTAXES, AsmError, assemble, type AsmArch, type AsmSyntax } from '../../cpu/keystone/index.js';
 import { commandFail, parseAddress, writeOut } from '../util.js';
 
 export interface AsmDeps {

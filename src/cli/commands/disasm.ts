@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { disassemble, formatListing } from '../../cpu/capstone.js';
-import { ASM_ARCHES, ASM_SYNTAXES, type AsmArch, type AsmSyntax } from '../../cpu/keystone.js';
+import { ASM_ARCHES, ASM_SYNTAXES, type AsmArch, type AsmSyntax } from '../../cpu/keystone/index.js';
 import { commandFail, parseAddress, writeOut } from '../util.js';
 
 export interface DisasmDeps {

@@ -1,6 +1,6 @@
 // The keystone boundary: one instruction in, bytes out, errors as ReasonError.
 
-import { AsmError, assembleOne } from '../../cpu/keystone.js';
+import { AsmError, assembleOne } from '../../cpu/keystone/index.js';
 import { ReasonError } from './errors.js';
 import type { InsnMode } from './frags.js';
 import type { KsFn } from './layout.js';
