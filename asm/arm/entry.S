@@ -160,3 +160,47 @@ ret_from_fork:
 	b	ret_slow_syscall		@ back to user mode: r0 = 0 from pt_regs
 
 	.ltorg
+
+@ ---------------------------------------------------------------------------
+@ __irq_usr (entry-armv.S): an IRQ taken in user mode, reached from
+@ __vector_irq in SVC mode with r0 = the exception stack (the user's r0, the
+@ resume pc, the user's cpsr) and sp = this task's THREAD_START_SP. Builds
+@ pt_regs as vector_swi does (usr_entry), calls the interrupt handler, and
+@ leaves through ret_to_user_from_irq, where a TIF_NEED_RESCHED set by the
+@ timer tick turns into schedule(): this is how a busy user task is preempted.
+@ ---------------------------------------------------------------------------
+	.align	5
+	.globl	__irq_usr
+__irq_usr:
+	@ usr_entry
+	sub	sp, sp, #S_FRAME_SIZE
+	stmib	sp, {r1 - r12}
+	ldmia	r0, {r3 - r5}			@ r3 = the user's r0, r4 = resume pc, r5 = user cpsr
+	add	r0, sp, #S_PC
+	mvn	r6, #0				@ orig_r0 = -1: not a system call
+	str	r3, [sp]			@ save the "real" r0 copied from the exception stack
+	stmia	r0, {r4 - r6}			@ ARM_pc, ARM_cpsr, ARM_ORIG_r0
+	stmdb	r0, {sp, lr}^			@ ARM_sp, ARM_lr: the user bank
+	mov	fp, #0				@ zero_fp
+	@ irq_handler
+	mov	r0, sp				@ struct pt_regs *regs
+	bl	asm_do_IRQ			@ a gate: the timer interrupt (tick, expired timers)
+	@ get_thread_info tsk
+	mov	r9, sp, lsr #13
+	mov	r9, r9, lsl #13
+	mov	r8, #0				@ why = 0: not returning from a syscall
+	b	ret_to_user_from_irq
+
+@ An IRQ from a mode it should never come from: spin here, labelled, so a
+@ debugger shows where the CPU is.
+	.globl	__irq_invalid
+__irq_invalid:
+	b	__irq_invalid
+
+	.data
+	.align	2
+@ The IRQ mode's exception stack (Linux: struct stack's irq[3] in cpu_init):
+@ __vector_irq saves r0, lr_irq and spsr_irq here before it leaves IRQ mode.
+	.globl	irq_stack
+irq_stack:
+	.space	12

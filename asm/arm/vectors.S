@@ -7,8 +7,9 @@
 @
 @   0xffff0000  the eight exception vectors (high vectors, SCTLR.V = 1).
 @               Unicorn reports exceptions to trapdoor's hooks instead of
-@               taking them, so only the SWI slot is ever used: the kernel's
-@               trapEntry (what the CPU does on an SVC) sets pc = 0xffff0008.
+@               taking them, so only two slots are used: SWI (the kernel's
+@               trapEntry sets pc = 0xffff0008) and IRQ (irqEntry, for the
+@               timer tick, sets pc = 0xffff0018).
 @   0xffff0f60  the kuser helpers, the fixed-address ABI user space calls
 @   …0xffff0fff (Documentation/arm/kernel_user_helpers.txt): glibc built for
 @               ARMv5 (Debian armel) reads its TLS pointer with
@@ -27,7 +28,7 @@ vector_svc:	ldr	pc, .LCvswi		@ 0x08 SWI / svc: the system call entry
 vector_pabt:	b	__vector_pabt_stub	@ 0x0c prefetch abort
 vector_dabt:	b	__vector_dabt_stub	@ 0x10 data abort
 vector_addrexcptn: b	__vector_addrexcptn_stub @ 0x14 (unused since 26-bit ARMs)
-vector_irq:	b	__vector_irq_stub	@ 0x18 IRQ
+vector_irq:	b	__vector_irq		@ 0x18 IRQ: the timer tick
 vector_fiq:	b	__vector_fiq_stub	@ 0x1c FIQ
 
 .LCvswi:	.word	vector_swi		@ the address the SWI slot loads into pc
@@ -41,8 +42,45 @@ __vector_und_stub:		b	__vector_und_stub
 __vector_pabt_stub:		b	__vector_pabt_stub
 __vector_dabt_stub:		b	__vector_dabt_stub
 __vector_addrexcptn_stub:	b	__vector_addrexcptn_stub
-__vector_irq_stub:		b	__vector_irq_stub
 __vector_fiq_stub:		b	__vector_fiq_stub
+
+@ ---------------------------------------------------------------------------
+@ __vector_irq: Linux's `vector_stub irq, IRQ_MODE, 4`. Entered in IRQ mode,
+@ IRQs masked, with lr_irq = the interrupted pc + 4, spsr_irq = its cpsr and
+@ sp_irq = irq_stack (three words). Saves r0, the resume pc and the cpsr
+@ there, then switches to SVC mode and to the handler for the mode the IRQ
+@ came from: __irq_usr (entry.S) for user mode. This kernel never takes an
+@ IRQ in a kernel mode (its paths run with IRQs off), so the rest are
+@ __irq_invalid.
+@ ---------------------------------------------------------------------------
+__vector_irq:
+	sub	lr, lr, #4			@ the address to resume at
+	stmia	sp, {r0, lr}			@ save r0, lr_irq (parent PC)
+	mrs	lr, spsr
+	str	lr, [sp, #8]			@ save spsr_irq (parent CPSR)
+	mrs	r0, cpsr
+	eor	r0, r0, #(IRQ_MODE ^ SVC_MODE)	@ prepare for SVC32 mode; IRQs remain disabled
+	msr	spsr_cxsf, r0
+	and	lr, lr, #0x0f			@ the interrupted mode, from spsr's low bits
+	mov	r0, sp				@ r0 = the three saved words
+	ldr	lr, [pc, lr, lsl #2]		@ pc reads 8 ahead: the table just below
+	movs	pc, lr				@ branch to the handler, in SVC mode
+	.word	__irq_usr			@  0 (USR_32)
+	.word	__irq_invalid			@  1 (FIQ_32)
+	.word	__irq_invalid			@  2 (IRQ_32)
+	.word	__irq_invalid			@  3 (SVC_32)
+	.word	__irq_invalid			@  4
+	.word	__irq_invalid			@  5
+	.word	__irq_invalid			@  6
+	.word	__irq_invalid			@  7 (ABT_32)
+	.word	__irq_invalid			@  8
+	.word	__irq_invalid			@  9
+	.word	__irq_invalid			@  a
+	.word	__irq_invalid			@  b (UND_32)
+	.word	__irq_invalid			@  c
+	.word	__irq_invalid			@  d
+	.word	__irq_invalid			@  e
+	.word	__irq_invalid			@  f
 
 @ ---------------------------------------------------------------------------
 @ kuser helpers: each helper sits in its own 32-byte slot at a fixed address,

@@ -166,6 +166,51 @@ work_notifysig:				# deal with pending signals and
 	jmp resume_userspace
 
 /*
+ * The timer interrupt (IRQ 0, vector 0x20). irqEntry (src/arch/x86/ops.ts) is
+ * the CPU through the interrupt gate: IF cleared, the kernel stack from
+ * TSS.esp0, ss/esp/eflags/cs/eip pushed. Like Linux's irq_entries_start stub,
+ * push ~vector + 0x80 (a signed byte); common_interrupt turns it into ~vector
+ * in orig_eax: negative, so never mistaken for a syscall number.
+ */
+irq0_interrupt:
+	pushl $(~0x20 + 0x80)
+common_interrupt:
+	addl $-0x80, (%esp)		# adjust the vector into the [-256, -1] range
+	/* SAVE_ALL (written out: this assembler has no .macro) */
+	cld
+	pushl %gs
+	pushl %fs
+	pushl %es
+	pushl %ds
+	pushl %eax
+	pushl %ebp
+	pushl %edi
+	pushl %esi
+	pushl %edx
+	pushl %ecx
+	pushl %ebx
+	movl $(__USER_DS), %edx
+	movl %edx, %ds
+	movl %edx, %es
+	movl %esp, %eax			# struct pt_regs *regs
+	call do_IRQ			# a gate: the timer tick and expired timers
+	jmp ret_from_intr
+
+/*
+ * ret_from_intr: back from an interrupt. To user mode through resume_userspace
+ * (where TIF_NEED_RESCHED from the tick becomes schedule(): preemption); to
+ * kernel mode straight to restore_all (the kernel is not preemptible).
+ */
+ret_from_intr:
+	/* GET_THREAD_INFO(%ebp) */
+	movl $-8192, %ebp
+	andl %esp, %ebp
+	movl PT_CS(%esp), %eax
+	andl $(SEGMENT_RPL_MASK), %eax
+	cmpl $(USER_RPL), %eax
+	jb restore_all			# resume_kernel: no kernel preemption
+
+/*
  * resume_userspace: the common return to user mode of syscalls and
  * interrupts; loops through work_pending until no work is left.
  */

@@ -96,6 +96,15 @@ export interface ArchCpuOps {
    */
   trapEntry(kstackTop: number): void;
   /**
+   * The timer interrupt arrives while the CPU runs user code (the dispatcher
+   * only raises it then; the kernel's own paths run with IRQs off). Do what
+   * the CPU does on an IRQ, no more — ARM: IRQ mode, LR_irq = resume pc + 4,
+   * SPSR_irq, pc = the IRQ vector; i386: through the interrupt gate (IF
+   * cleared) onto the kernel stack, push ss, esp, eflags, cs, eip, jump to the
+   * timer's entry stub. The guest asm saves pt_regs and calls do_IRQ.
+   */
+  irqEntry(kstackTop: number): void;
+  /**
    * Addresses where Unicorn must stop so TypeScript completes an instruction
    * the CPU model cannot do (i386: the `iret` of restore_all, an inter-privilege
    * return). Empty on ARM (`movs pc, lr` is real).

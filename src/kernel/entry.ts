@@ -19,6 +19,7 @@ import type { HookHandle } from '../cpu/unicorn.js';
 import type { Gate, Kernel } from './kernel.js';
 import type { KYield } from './kfunc.js';
 import { context_switch, pick_next_task } from './sched.js';
+import { raise_timer_irq, timer_pending } from './irq.js';
 import { SIGILL, SIGSEGV } from './signal.js';
 import type { Task } from './task.js';
 
@@ -99,11 +100,18 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     }
 
     if (k.now >= end) return { kind: 'budget' };
+    let limit = end - k.now;
+    if (timer_pending(k)) {
+      if (k.ops.isUserMode()) {
+        raise_timer_irq(k, t);
+        continue;
+      }
+      limit = 1; // the kernel's asm runs with IRQs off: finish it, then take the interrupt
+    } else limit = Math.min(limit, k.nextTick - k.now);
     const pc = pcOf(k);
     k.pendingIntr = null;
     k.pendingGate = null;
     k.lastFault = null;
-    const limit = end - k.now;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
     let rc: number;
     try {

@@ -6,6 +6,7 @@ import type { AsmProgram } from '../machine/gas/index.js';
 import { rest_init } from './boot.js';
 import { do_exit } from './exit.js';
 import { do_notify_resume, do_work_pending, schedule_gate } from './entry_work.js';
+import { do_IRQ } from './irq.js';
 import { Kernel, kernelEntryPoints, setDoExit, type KernelOptions } from './kernel.js';
 import './syscalls/index.js';
 
@@ -13,6 +14,8 @@ setDoExit(do_exit);
 kernelEntryPoints.set('schedule', schedule_gate);
 kernelEntryPoints.set('do_work_pending', do_work_pending);
 kernelEntryPoints.set('do_notify_resume', do_notify_resume);
+kernelEntryPoints.set('do_IRQ', do_IRQ); // i386 entry_32.S
+kernelEntryPoints.set('asm_do_IRQ', do_IRQ); // ARM entry-armv.S
 
 export { Kernel } from './kernel.js';
 export { runKernel, type RunStop } from './entry.js';

@@ -21,7 +21,11 @@ export interface KernelOptions {
   ramSize?: number;
   /** Keep every trace event in memory (tests, JSON output). */
   keepTrace?: boolean;
-  /** Instructions a task may run before the timer tick may preempt it. */
+  /**
+   * Guest instructions between timer ticks (virtual time: one instruction is
+   * one ns, so the default 1_000_000 is HZ = 1000). At a tick the running task
+   * is preempted if another is runnable: round robin with a one-tick slice.
+   */
   timeslice?: number;
   /** The child runs first after fork (Linux's sched_child_runs_first). */
   childRunsFirst?: boolean;
@@ -71,6 +75,8 @@ export class Kernel {
   current: Task;
   /** The runqueue, in FIFO order (deterministic round robin). */
   readonly runqueue: Task[] = [];
+  /** Virtual time (k.now) of the next timer tick. */
+  nextTick = 0;
   /** Wait queues by the guest address of their wait_queue_head_t (see sched.ts add_wait_queue). */
   readonly waitQueues = new Map<number, Task[]>();
   readonly swapperPgd: number;
@@ -88,12 +94,13 @@ export class Kernel {
     this.opts = {
       ramSize: opts.ramSize ?? 32 << 20,
       keepTrace: opts.keepTrace ?? false,
-      timeslice: opts.timeslice ?? 100_000,
+      timeslice: opts.timeslice ?? 1_000_000,
       childRunsFirst: opts.childRunsFirst ?? true,
       pidMax: opts.pidMax ?? 32768,
       rlimitNproc: opts.rlimitNproc ?? 4096,
     };
     this.trace = new TraceStream(this.opts.keepTrace);
+    this.nextTick = this.opts.timeslice;
     this.cpu = new Unicorn(arch.cpu.name, { cpuModel: arch.cpu.name === 'arm' ? UC.CPU_ARM_CORTEX_A15 : undefined });
     try {
       this.mem = this.cpu.mapRam(this.opts.ramSize);

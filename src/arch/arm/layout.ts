@@ -95,6 +95,7 @@ export const ARM_NR_BASE = 0xf0000;
 /** Where vector_swi is reached: the SWI slot of the high vectors page. */
 export const VECTORS_BASE = 0xffff0000;
 export const VECTOR_SWI = VECTORS_BASE + 0x08;
+export const VECTOR_IRQ = VECTORS_BASE + 0x18;
 /** The word __kuser_get_tls loads (Linux's software TLS slot in the vectors page). */
 export const KUSER_TLS = 0xffff0ff0;
 
@@ -131,6 +132,7 @@ export function armAsmOffsets(): Record<string, number> {
   o.PAGE_OFFSET = PAGE_OFFSET;
   o.USR_MODE = PSR.USR_MODE;
   o.SVC_MODE = PSR.SVC_MODE;
+  o.IRQ_MODE = PSR.IRQ_MODE;
   o.MODE_MASK = PSR.MODE_MASK;
   o.PSR_T_BIT = PSR.T_BIT;
   o.PSR_F_BIT = PSR.F_BIT;

@@ -6,7 +6,7 @@ import { ARM_REG } from '../../cpu/uc-consts.js';
 import type { PhysMem } from '../../machine/struct.js';
 import type { ArchCpuOps, TaskRef } from '../types.js';
 import { PAGE_OFFSET } from '../types.js';
-import { KUSER_TLS, PSR, VECTOR_SWI, cpuContextSave, threadInfo } from './layout.js';
+import { KUSER_TLS, PSR, VECTOR_IRQ, VECTOR_SWI, cpuContextSave, threadInfo } from './layout.js';
 import { armPgtable } from './pgtable.js';
 
 /** A coprocessor register as Unicorn's uc_arm_cp_reg names it (cp 15, 32-bit, non-secure). */
@@ -92,6 +92,22 @@ export class ArmCpuOps implements ArchCpuOps {
     // pc is the next instruction already (svc is 4 bytes in ARM, 2 in Thumb); never with bit 0.
     const lr = (pc & ~1) >>> 0;
     this.cpu.regWriteBatch([ARM_REG.CPSR, ARM_REG.SPSR, ARM_REG.LR, ARM_REG.SP, ARM_REG.PC], [svc, cpsr, lr, kstackTop, VECTOR_SWI]);
+  }
+
+  /**
+   * What the CPU does when it takes an IRQ (ARM ARM B1.8.10): SPSR_irq = CPSR;
+   * mode = IRQ; I = 1; T = 0; LR_irq = the next instruction's address + 4;
+   * pc = the IRQ vector. SP_svc is loaded with the task's THREAD_START_SP (as
+   * in trapEntry) and SP_irq with irq_stack, the three-word exception stack
+   * vector_irq saves r0, lr_irq and spsr_irq on (Linux: cpu_init's `stacks`).
+   */
+  irqEntry(kstackTop: number): void {
+    const [cpsr, pc] = this.cpu.regReadBatch([ARM_REG.CPSR, ARM_REG.PC]) as [number, number];
+    const base = (cpsr & ~(PSR.MODE_MASK | PSR.T_BIT | PSR.IT_MASK | PSR.J_BIT)) | PSR.I_BIT;
+    this.cpu.regWriteBatch([ARM_REG.CPSR, ARM_REG.SP], [(base | PSR.SVC_MODE) >>> 0, kstackTop]);
+    // Unicorn stopped before the instruction at pc: that is where the task resumes.
+    const lr = ((pc & ~1) + 4) >>> 0;
+    this.cpu.regWriteBatch([ARM_REG.CPSR, ARM_REG.SPSR, ARM_REG.LR, ARM_REG.SP, ARM_REG.PC], [(base | PSR.IRQ_MODE) >>> 0, cpsr, lr, this.sym('irq_stack'), VECTOR_IRQ]);
   }
 
   completeHardwareStop(pc: number): void {

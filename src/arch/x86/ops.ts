@@ -25,6 +25,7 @@ import {
   GDT_ENTRY_TLS_ENTRIES,
   GDT_ENTRY_TLS_MIN,
   GDT_ENTRY_TSS,
+  X86_EFLAGS_IF,
   X86_EFLAGS_NT,
   X86_EFLAGS_RF,
   X86_EFLAGS_TF,
@@ -112,6 +113,7 @@ const R = X86_REG;
 export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): X86CpuOps {
   const systemCall = sym('system_call') >>> 0;
   const irqReturn = sym('irq_return') >>> 0;
+  const irq0 = sym('irq0_interrupt') >>> 0;
   const gdtVa = sym('gdt_page') >>> 0;
   const tssVa = sym('init_tss') >>> 0;
   const gdtPa = kpa(mem, gdtVa);
@@ -188,6 +190,25 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
     cpu.regWriteBatch([R.ESP, R.EBP, R.EFLAGS, R.EIP], [sp + 8, ebp, eflags, ip]);
   };
 
+  /**
+   * The CPU through an IDT gate from user mode: read the user context, switch
+   * to CPL 0 (here: the mode flag) and to ss0:esp0, push the old ss, esp,
+   * eflags, cs, eip (Unicorn's own selectors are 0: push Linux's), clear TF,
+   * NT, RF, VM (and IF for an interrupt gate), jump to the gate's target.
+   */
+  const gateFromUser = (kstackTop: number, target: number, clear: number): void => {
+    const [eip, esp, eflags] = cpu.regReadBatch([R.EIP, R.ESP, R.EFLAGS]);
+    setMode(false);
+    let sp = kva(kstackTop);
+    tss.set('sp0', sp);
+    for (const v of [__USER_DS, esp!, eflags!, __USER_CS, eip!]) {
+      sp = (sp - 4) >>> 0;
+      wr(sp, v);
+    }
+    const kflags = eflags! & ~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM | clear);
+    cpu.regWriteBatch([R.ESP, R.EFLAGS, R.EIP], [sp, kflags, target]);
+  };
+
   const ops: X86CpuOps = {
     gdtVa,
     tssVa,
@@ -209,21 +230,13 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
     },
 
     trapEntry(kstackTop: number): void {
-      // The CPU through the int $0x80 trap gate (DPL 3, a trap gate: IF unchanged):
-      // read the user context…
-      const [eip, esp, eflags] = cpu.regReadBatch([R.EIP, R.ESP, R.EFLAGS]);
-      // …switch to CPL 0 (here: the mode flag) and to ss0:esp0…
-      setMode(false);
-      let sp = kva(kstackTop);
-      tss.set('sp0', sp);
-      // …push the old ss, esp, eflags, cs, eip (Unicorn's own selectors are 0: push Linux's)…
-      for (const v of [__USER_DS, esp!, eflags!, __USER_CS, eip!]) {
-        sp = (sp - 4) >>> 0;
-        wr(sp, v);
-      }
-      // …clear TF, NT, RF and VM, and jump to the gate's target.
-      const kflags = eflags! & ~(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM);
-      cpu.regWriteBatch([R.ESP, R.EFLAGS, R.EIP], [sp, kflags, systemCall]);
+      // int $0x80: a trap gate (DPL 3), so IF is left as it was.
+      gateFromUser(kstackTop, systemCall, 0);
+    },
+
+    irqEntry(kstackTop: number): void {
+      // The timer's interrupt gate (DPL 0): an interrupt gate also clears IF.
+      gateFromUser(kstackTop, irq0, X86_EFLAGS_IF);
     },
 
     hardwareStops: [irqReturn],
