@@ -28,7 +28,7 @@ const KSTACK_PA = 0x600000; // parent's 8 KiB stack; thread_info at its base
 const CHILD_TASK_PA = 0x502000;
 const CHILD_KSTACK_PA = 0x604000;
 
-const GATES = { sys_getpid: GATE_VA, sys_ni_syscall: GATE_VA + 0x10, schedule_tail: GATE_VA + 0x20, arm_syscall: GATE_VA + 0x30, do_work_pending: GATE_VA + 0x40 };
+const GATES = { sys_getpid: GATE_VA, sys_ni_syscall: GATE_VA + 0x10, schedule_tail: GATE_VA + 0x20, arm_syscall: GATE_VA + 0x30, do_work_pending: GATE_VA + 0x40, asm_do_IRQ: GATE_VA + 0x50 };
 const FAR = 0xfffffff0;
 const va = (pa: number) => (pa + PAGE_OFFSET) >>> 0;
 
@@ -44,7 +44,7 @@ afterEach(() => {
 function prelude(): string {
   const lines = Object.entries(arch.asmOffsets()).map(([n, v]) => `.equ ${n}, ${v}`);
   lines.push(`.equ sys_call_table, 0x${TABLE_VA.toString(16)}`, `.equ NR_syscalls, ${NR_SYSCALLS}`);
-  for (const g of ['sys_ni_syscall', 'schedule_tail', 'arm_syscall', 'do_work_pending'] as const) lines.push(`.equ ${g}, 0x${GATES[g].toString(16)}`);
+  for (const g of ['sys_ni_syscall', 'schedule_tail', 'arm_syscall', 'do_work_pending', 'asm_do_IRQ'] as const) lines.push(`.equ ${g}, 0x${GATES[g].toString(16)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -62,7 +62,9 @@ function boot(userSource: string, opts: { thumb?: boolean } = {}) {
     return v;
   };
   const vsrc = arch.vectorsSource()!;
-  const vectors = assembleProgram(`.equ vector_swi, 0x${sym('vector_swi').toString(16)}\n${vsrc.text}`, { arch: 'arm', fileName: vsrc.file, textAddr: 0xffff0000 });
+  // Like the kernel: the vectors page sees every kernel symbol (vector_swi, __irq_usr, the asm-offsets).
+  const vprelude = [...image.symbols].map(([n, v]) => `.equ ${n}, 0x${(v >>> 0).toString(16)}`).join('\n');
+  const vectors = assembleProgram(`${vprelude}\n${vsrc.text}`, { arch: 'arm', fileName: vsrc.file, textAddr: 0xffff0000 });
   for (const s of vectors.sections) ram.u8.set(s.bytes, VECTORS_PA + (s.addr - 0xffff0000));
   // Gate page: udf everywhere; sys_call_table: entry 20 → sys_getpid gate, the rest → sys_ni_syscall.
   for (let a = GATE_VA; a < GATE_VA + 0x1000; a += arch.gateFill.length) ram.u8.set(arch.gateFill.subarray(0, 0x1000), a - PAGE_OFFSET);

@@ -20,6 +20,7 @@ const GATE_NI = 0xc0110000; // sys_ni_syscall
 const GATE_TAIL = 0xc0110004; // schedule_tail
 const GATE_SCHEDULE = 0xc0110008; // schedule (work_pending)
 const GATE_NOTIFY = 0xc011000c; // do_notify_resume (work_pending)
+const GATE_IRQ = 0xc0110010; // do_IRQ (common_interrupt)
 const GATE_SYS = 0xc0111000; // sys_call_table[nr] = GATE_SYS + 4 * nr
 const GATE_END = 0xc0112000;
 const TABLE = 0xc0118000;
@@ -147,6 +148,7 @@ function prelude(): string {
     `.equ schedule_tail, 0x${GATE_TAIL.toString(16)}`,
     `.equ schedule, 0x${GATE_SCHEDULE.toString(16)}`,
     `.equ do_notify_resume, 0x${GATE_NOTIFY.toString(16)}`,
+    `.equ do_IRQ, 0x${GATE_IRQ.toString(16)}`,
   ].join('\n');
 }
 
