@@ -21,9 +21,11 @@ import type { KYield } from './kfunc.js';
 import { context_switch, pick_next_task } from './sched.js';
 import { SIGILL, SIGSEGV } from './signal.js';
 import type { Task } from './task.js';
+import { account_cpu_run } from './time/cputime.js';
+import { hrtimer_insns_to_next_event, hrtimer_interrupt, tick_nohz_idle } from './time/hrtimer.js';
 
 export type RunStop =
-  /** Nothing can run: every task sleeps or has exited. */
+  /** Nothing can run: every task sleeps or has exited, and no timer is pending. */
   | { kind: 'idle' }
   | { kind: 'budget' }
   /** A kernel stop point the caller asked for (debugger). */
@@ -61,10 +63,12 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     opts.maxInsns === undefined ? Number.MAX_SAFE_INTEGER : k.now + opts.maxInsns,
   );
   for (;;) {
+    hrtimer_interrupt(k); // timers due now fire between two instructions (time/hrtimer.ts)
     const t = k.current;
     if (t.pid === 0 && !t.kgen) {
       // The idle task: hand the CPU to whoever is runnable.
-      const next = pick_next_task(k);
+      let next = pick_next_task(k);
+      while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
       if (!next) return { kind: 'idle' };
       context_switch(k, t, next);
       continue;
@@ -81,7 +85,8 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
           if (opts.stopAtPoint?.(r.value, t)) return { kind: 'point', fn: r.value.fn, text: r.value.text };
           continue;
         }
-        const next = pick_next_task(k);
+        let next = pick_next_task(k);
+        while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
         if (!next) {
           if (t.state === 0 && !t.exitState) continue; // still runnable: keep going
           return { kind: 'idle' };
@@ -103,13 +108,16 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     k.pendingIntr = null;
     k.pendingGate = null;
     k.lastFault = null;
-    const limit = end - k.now;
+    // The CPU stops exactly when the earliest hrtimer expires; it fires at the top of the loop.
+    const limit = Math.min(end - k.now, hrtimer_insns_to_next_event(k));
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
+    const started = k.now;
     let rc: number;
     try {
       rc = k.cpu.emuStart(pc, FAR, limit);
     } finally {
       for (const h of bpHooks) k.cpu.hookDel(h);
+      account_cpu_run(k, t, started); // utime/stime (time/cputime.ts)
     }
 
     const gate = k.pendingGate as Gate | null;
