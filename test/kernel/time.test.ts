@@ -241,8 +241,10 @@ describe.each(['arm', 'x86'] as const)('%s: virtual time', (arch) => {
       a.data('us100: .long 0, 100000');
     const { k, prog } = boot(arch, src);
     const atWake: { retired: number; current: number; user: boolean }[] = [];
+    const cputimes = new Map<number, { utime: number; stime: number }>();
     k.trace.on((e) => {
       if (e.t === 'event' && e.name === 'sched_wakeup' && e.fields.comm !== 'init') atWake.push({ retired: k.cpu.retired, current: k.current.pid, user: k.ops.isUserMode() });
+      if (e.t === 'event' && e.name === 'sched_process_exit') cputimes.set(e.pid, { utime: k.current.v.get('utime'), stime: k.current.v.get('stime') });
     });
     expect(runKernel(k, { budget: 20_000_000 }).kind).toBe('idle');
     const r = finish(k, prog);
@@ -264,6 +266,11 @@ describe.each(['arm', 'x86'] as const)('%s: virtual time', (arch) => {
     const childExit = events(r, 'sched_process_exit').find((e) => e.pid === child)!;
     expect(childExit.ts).toBeGreaterThan(parentWait.ts);
     expect(k.exits.filter((e) => e.pid >= parent)).toEqual([{ pid: child, code: 7 << 8 }, { pid: parent, code: 0 }]);
+    // utime holds the parent's 400k-instruction loop; stime only entry asm (a few dozen instructions per syscall).
+    const pt = cputimes.get(parent)!;
+    expect(pt.utime).toBeGreaterThan(400_000);
+    expect(pt.stime).toBeGreaterThan(0);
+    expect(pt.stime).toBeLessThan(1_000);
     k.close();
   });
 
@@ -353,5 +360,82 @@ describe.each(['arm', 'x86'] as const)('%s: virtual time', (arch) => {
     expect(events(r, 'hrtimer_cancel').some((e) => e.pid === child)).toBe(true);
     expect(k.timekeeper.idleSkipped).toBe(0);
     k.close();
+  });
+});
+
+describe.each(['arm', 'x86'] as const)('%s: restart_block', (arch) => {
+  const a = asm(arch);
+  const n = NR[arch];
+
+  it('restart_syscall after an interrupted nanosleep sleeps on to the original expiry, not later', () => {
+    const src =
+      a.start +
+      a.sys(n.fork) + a.ifChild('child') +
+      a.keepPid + a.loop('busy', 5000) + a.killKept(SIGUSR1) +
+      a.sys(n.wait4, ['imm', -1], ['imm', 0], ['imm', 0], ['imm', 0]) +
+      a.exit(0) +
+      'child:\n' + a.sys(n.nanosleep, ['sym', 'ms5'], ['sym', 'rem']) + a.save(0) +
+      a.sys(0) + a.save(4) + // restart_syscall
+      a.sys(n.write, ['imm', 1], ['buf', 0], ['imm', 8]) + a.exit(0) +
+      a.data('ms5: .long 0, 5000000\nrem: .long 0, 0');
+    const { k, prog } = boot(arch, src);
+    const stop = runKernel(k, { budget: 20_000_000, stopAtPoint: (p) => p.fn === 'do_nanosleep' && p.text.includes('woken by a signal') });
+    expect(stop.kind).toBe('point');
+    const child = k.current;
+    const pid = child.pid;
+    // The model has no signal handlers yet: consume the signal here, as do_signal would
+    // for one whose action lets the task go on, so the sleeper can restart.
+    child.v.set('pending', 0);
+    expect(runKernel(k, { budget: 20_000_000 }).kind).toBe('idle');
+    const r = finish(k, prog);
+    expect([...r.words]).toEqual([EINTR, 0]);
+    const starts = events(r, 'hrtimer_start').filter((e) => e.pid === pid);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]!.fields.expires).toBe(starts[0]!.fields.expires); // same expiry: the time already slept counts
+    expect(starts[1]!.fields.expires as number).toBeGreaterThan(starts[1]!.ts);
+    const wake = events(r, 'sched_wakeup').filter((e) => e.fields.pid === pid).at(-1)!;
+    expect(wake.ts).toBe(starts[0]!.fields.expires);
+    k.close();
+  });
+});
+
+describe('hrtimer queue', () => {
+  it('fires by expiry, equal expiries in start order; cancel removes; the CPU cap counts to the earliest', async () => {
+    const { Kernel } = await import('../../src/kernel/index.js');
+    const { hrtimer_init, hrtimer_start, hrtimer_cancel, hrtimer_interrupt, hrtimer_insns_to_next_event, tick_nohz_idle, HRTIMER_MODE_ABS, HRTIMER_MODE_REL } =
+      await import('../../src/kernel/time/hrtimer.js');
+    const { ktime_get } = await import('../../src/kernel/time/clock.js');
+    const k = new Kernel(kernelArch('arm'));
+    try {
+      const fired: string[] = [];
+      const mk = (name: string) => hrtimer_init(k, () => fired.push(name), name);
+      const [a1, b, a2, c, d] = ['a1', 'b', 'a2', 'c', 'd'].map(mk);
+      hrtimer_start(k, a1!, 1000, HRTIMER_MODE_ABS);
+      hrtimer_start(k, b!, 500, HRTIMER_MODE_ABS);
+      hrtimer_start(k, a2!, 1000, HRTIMER_MODE_ABS);
+      hrtimer_start(k, c!, 2000, HRTIMER_MODE_REL);
+      hrtimer_start(k, d!, 700, HRTIMER_MODE_ABS);
+      expect(hrtimer_cancel(k, d!)).toBe(true);
+      expect(hrtimer_cancel(k, d!)).toBe(false);
+      expect(hrtimer_insns_to_next_event(k)).toBe(500 - ktime_get(k));
+      expect(hrtimer_interrupt(k)).toBe(0); // nothing due yet: no instruction has run
+      // NO_HZ idle: each call jumps to the next expiry and fires everything due then.
+      expect(tick_nohz_idle(k)).toBe(true);
+      expect(ktime_get(k)).toBe(500);
+      expect(tick_nohz_idle(k)).toBe(true);
+      expect(ktime_get(k)).toBe(1000);
+      expect(tick_nohz_idle(k)).toBe(true);
+      expect(ktime_get(k)).toBe(2000);
+      expect(tick_nohz_idle(k)).toBe(false); // queue empty: the clock stays put
+      expect(ktime_get(k)).toBe(2000);
+      expect(fired).toEqual(['b', 'a1', 'a2', 'c']);
+      expect(hrtimer_insns_to_next_event(k)).toBe(Number.MAX_SAFE_INTEGER);
+      // Restarting an active timer moves it rather than queueing it twice.
+      hrtimer_start(k, a1!, 3000, HRTIMER_MODE_ABS);
+      hrtimer_start(k, a1!, 2500, HRTIMER_MODE_ABS);
+      expect(k.hrtimers.active).toEqual([a1]);
+    } finally {
+      k.close();
+    }
   });
 });
