@@ -215,14 +215,14 @@ export function take_restart_block(t: Task): NanosleepRestart | undefined {
   return r;
 }
 
-export const EINTR = -4, EFAULT = -14;
+const EINTR = -4, EFAULT = -14;
 
 /**
  * hrtimer_nanosleep: `expires` is already a CLOCK_MONOTONIC time (the caller
  * converts relative and REALTIME requests; `abs` says which the request
- * was). On a signal a relative sleep
- * writes the remaining time to rmtp (if given) and saves a restart_block;
- * an absolute one just fails with EINTR. Linux returns
+ * was). On a signal a relative sleep writes the remaining time to rmtp (if
+ * given) and saves a restart_block; an absolute one just fails with EINTR.
+ * Linux returns
  * -ERESTART_RESTARTBLOCK / -ERESTARTNOHAND there, which signal delivery turns
  * into EINTR for a handled signal: the model has no handlers yet, so this
  * returns -EINTR directly.
