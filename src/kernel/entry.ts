@@ -19,12 +19,14 @@ import type { HookHandle } from '../cpu/unicorn.js';
 import type { Gate, Kernel } from './kernel.js';
 import type { KYield } from './kfunc.js';
 import { context_switch, pick_next_task } from './sched.js';
-import { raise_timer_irq, timer_pending } from './irq.js';
+import { insns_to_next_interrupt, raise_timer_irq, timer_interrupt_pending } from './irq.js';
 import { SIGILL, SIGSEGV } from './signal.js';
 import type { Task } from './task.js';
+import { account_cpu_run } from './time/cputime.js';
+import { hrtimer_interrupt, tick_nohz_idle } from './time/hrtimer.js';
 
 export type RunStop =
-  /** Nothing can run: every task sleeps or has exited. */
+  /** Nothing can run: every task sleeps or has exited, and no timer is pending. */
   | { kind: 'idle' }
   | { kind: 'budget' }
   /** A kernel stop point the caller asked for (debugger). */
@@ -63,9 +65,13 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
   );
   for (;;) {
     const t = k.current;
+    // In the kernel (or idle) timers due now fire between two instructions; in
+    // user mode they arrive as the timer interrupt below, handled by do_IRQ (irq.ts).
+    if (!k.irqInFlight && (t.pid === 0 || t.kgen || !k.ops.isUserMode())) hrtimer_interrupt(k);
     if (t.pid === 0 && !t.kgen) {
       // The idle task: hand the CPU to whoever is runnable.
-      const next = pick_next_task(k);
+      let next = pick_next_task(k);
+      while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
       if (!next) return { kind: 'idle' };
       context_switch(k, t, next);
       continue;
@@ -82,7 +88,8 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
           if (opts.stopAtPoint?.(r.value, t)) return { kind: 'point', fn: r.value.fn, text: r.value.text };
           continue;
         }
-        const next = pick_next_task(k);
+        let next = pick_next_task(k);
+        while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
         if (!next) {
           if (t.state === 0 && !t.exitState) continue; // still runnable: keep going
           return { kind: 'idle' };
@@ -100,24 +107,27 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     }
 
     if (k.now >= end) return { kind: 'budget' };
-    let limit = end - k.now;
-    if (timer_pending(k)) {
+    // The CPU stops exactly when the next timer interrupt is due (the tick or an hrtimer).
+    let limit = Math.min(end - k.now, insns_to_next_interrupt(k));
+    if (timer_interrupt_pending(k)) {
       if (k.ops.isUserMode()) {
         raise_timer_irq(k, t);
         continue;
       }
       limit = 1; // the kernel's asm runs with IRQs off: finish it, then take the interrupt
-    } else limit = Math.min(limit, k.nextTick - k.now);
+    }
     const pc = pcOf(k);
     k.pendingIntr = null;
     k.pendingGate = null;
     k.lastFault = null;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
+    const started = k.now;
     let rc: number;
     try {
       rc = k.cpu.emuStart(pc, FAR, limit);
     } finally {
       for (const h of bpHooks) k.cpu.hookDel(h);
+      account_cpu_run(k, t, started); // utime/stime (time/cputime.ts)
     }
 
     const gate = k.pendingGate as Gate | null;

@@ -14,6 +14,7 @@ import { SIGCHLD, send_signal, wait_chldexit, zap_other_threads } from './signal
 import type { Task } from './task.js';
 import { futex_wake } from './futex.js';
 import { ref_put } from './refcount.js';
+import { account_exit_signal } from './time/cputime.js';
 
 /** mm_release: CLONE_CHILD_CLEARTID's futex wake, and vfork_done's completion (the parent of vfork wakes). */
 export function* mm_release(k: Kernel, t: Task): KGen<void> {
@@ -198,6 +199,7 @@ export function release_task(k: Kernel, p: Task): void {
   if (sigVa) {
     const sig = new StructView(k.mem, signal_struct, __pa(sigVa));
     sig.set('nr_threads', sig.get('nr_threads') - 1);
+    account_exit_signal(k, p, sigVa);
     ref_put(k.mem, signal_struct, sigVa, 'sigcnt', k.caches.signal_struct);
   }
   const shVa = p.v.get('sighand');

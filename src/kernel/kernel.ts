@@ -16,6 +16,8 @@ import { MemoryManager, type Access } from './mm/mm.js';
 import { PageAllocator, alignUp } from './mm/page_alloc.js';
 import { KmemCache } from './mm/slab.js';
 import { Task } from './task.js';
+import { ktime_get, Timekeeper } from './time/clock.js';
+import { HrtimerClockBase } from './time/hrtimer.js';
 
 export interface KernelOptions {
   ramSize?: number;
@@ -75,8 +77,10 @@ export class Kernel {
   current: Task;
   /** The runqueue, in FIFO order (deterministic round robin). */
   readonly runqueue: Task[] = [];
-  /** Virtual time (k.now) of the next timer tick. */
+  /** Virtual time (ktime_get, ns) of the next timer tick. */
   nextTick = 0;
+  /** The timer interrupt was taken and do_IRQ has not finished it yet. */
+  irqInFlight = false;
   /** Wait queues by the guest address of their wait_queue_head_t (see sched.ts add_wait_queue). */
   readonly waitQueues = new Map<number, Task[]>();
   readonly swapperPgd: number;
@@ -89,6 +93,9 @@ export class Kernel {
   onWrite: (fd: number, data: Uint8Array) => void = () => {};
   /** Registered executables for execve (path → image), an initramfs of sorts. */
   readonly initramfs = new Map<string, AsmProgram>();
+  // ---- time (src/kernel/time/): the virtual clock and the hrtimer queue ----
+  readonly timekeeper = new Timekeeper();
+  readonly hrtimers = new HrtimerClockBase();
 
   constructor(readonly arch: KernelArch, opts: KernelOptions = {}) {
     this.opts = {
@@ -371,14 +378,18 @@ export class Kernel {
 
   // ---- tracing -----------------------------------------------------------
 
-  /** Virtual time: guest instructions retired so far. */
+  /**
+   * Guest instructions retired so far: the unit of run budgets. The clock
+   * (CLOCK_MONOTONIC, trace timestamps) is ktime_get() in time/clock.ts, which
+   * adds the time skipped while idle.
+   */
   get now(): number {
     return this.cpu.retired;
   }
 
   emit(e: Omit<TraceEvent, 'ts' | 'pid' | 'comm'> & { t: TraceEvent['t'] }, t: Task = this.current): void {
     if (!this.trace.active) return;
-    this.trace.emit({ ts: this.now, pid: t.pid, comm: t.comm, ...e } as TraceEvent);
+    this.trace.emit({ ts: ktime_get(this), pid: t.pid, comm: t.comm, ...e } as TraceEvent);
   }
 
   /** Calls a kernel function so that the tracer sees the call and return and the debugger can stop at its entry. */

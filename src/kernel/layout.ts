@@ -37,8 +37,8 @@ export function taskStructLayout(thread: StructLayout): StructLayout {
     ['vfork_done', 'u32'],
     ['set_child_tid', 'u32'],
     ['clear_child_tid', 'u32'],
-    ['utime', 'u32'],
-    ['stime', 'u32'],
+    ['utime', 'u64'], // ns of virtual time spent in user mode (src/kernel/time/cputime.ts)
+    ['stime', 'u64'], // ns in kernel mode (the entry/return asm; the C model costs no time)
     ['nvcsw', 'u32'],
     ['nivcsw', 'u32'],
     ['start_time', 'u32'],
@@ -103,6 +103,8 @@ export const signal_struct = defineStruct('signal_struct', [
   ['group_exit_code', 'i32'],
   ['flags', 'u32'],
   ['rlim_nproc', 'u32'],
+  ['utime', 'u64'], // cputime of the group's threads already released (__exit_signal)
+  ['stime', 'u64'],
 ]);
 
 /** struct page: one per physical page frame, in the mem_map array. */

@@ -2,9 +2,12 @@
 // views read and write the guest bytes directly — no shadow copies that can drift.
 //
 // Layouts follow the 32-bit ABIs of both targets: u32/pointers 4-aligned,
-// arrays of u8 (char[]) 1-aligned, nested structs aligned to 4.
+// arrays of u8 (char[]) 1-aligned, nested structs aligned to 4. u64 is
+// 4-aligned as on i386 (ARM EABI would align it to 8: put u64 fields of a
+// layout both arches share at 8-aligned offsets where the ABI matters). A u64
+// reads as a JS number: exact up to 2^53.
 
-export type FieldType = 'u32' | 'i32' | 'u16' | 'u8' | { bytes: number } | { array: 'u32'; length: number } | { struct: StructLayout };
+export type FieldType = 'u64' | 'u32' | 'i32' | 'u16' | 'u8' | { bytes: number } | { array: 'u32'; length: number } | { struct: StructLayout };
 
 export interface FieldDef {
   readonly name: string;
@@ -22,6 +25,7 @@ export interface StructLayout {
 }
 
 function sizeOf(t: FieldType): number {
+  if (t === 'u64') return 8;
   if (t === 'u32' || t === 'i32') return 4;
   if (t === 'u16') return 2;
   if (t === 'u8') return 1;
@@ -88,6 +92,7 @@ export class StructView {
     const f = this.field(name);
     const at = this.pa + f.offset;
     switch (f.type) {
+      case 'u64': return this.mem.dv.getUint32(at, true) + this.mem.dv.getUint32(at + 4, true) * 2 ** 32;
       case 'u32': return this.mem.dv.getUint32(at, true);
       case 'i32': return this.mem.dv.getInt32(at, true);
       case 'u16': return this.mem.dv.getUint16(at, true);
@@ -100,6 +105,10 @@ export class StructView {
     const f = this.field(name);
     const at = this.pa + f.offset;
     switch (f.type) {
+      case 'u64':
+        this.mem.dv.setUint32(at, value % 2 ** 32 >>> 0, true);
+        this.mem.dv.setUint32(at + 4, Math.floor(value / 2 ** 32) >>> 0, true);
+        return;
       case 'u32': this.mem.dv.setUint32(at, value >>> 0, true); return;
       case 'i32': this.mem.dv.setInt32(at, value | 0, true); return;
       case 'u16': this.mem.dv.setUint16(at, value & 0xffff, true); return;

@@ -4,7 +4,7 @@
 export const TRACE_SCHEMA = 1;
 
 interface Base {
-  /** Virtual time: guest instructions retired since boot. */
+  /** Virtual time, ns of CLOCK_MONOTONIC (ktime_get: guest instructions retired + ns skipped while idle; src/kernel/time/clock.ts). */
   ts: number;
   pid: number;
   comm: string;
