@@ -4,11 +4,8 @@
 import type { KernelArch } from '../arch/types.js';
 import type { AsmProgram } from '../machine/gas/index.js';
 import { rest_init } from './boot.js';
-import { do_exit } from './exit.js';
-import { Kernel, setDoExit, type KernelOptions } from './kernel.js';
+import { Kernel, type KernelOptions } from './kernel.js';
 import './syscalls/index.js';
-
-setDoExit(do_exit);
 
 export { Kernel } from './kernel.js';
 export { runKernel, type RunStop } from './entry.js';
