@@ -166,7 +166,10 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const oldmm = cur.mm;
   p.v.set('mm', 0);
   p.v.set('active_mm', 0);
-  if (!oldmm) return; // kernel threads have no mm
+  if (!oldmm) {
+    yield* k.step('copy_mm', 'current->mm is NULL: a kernel thread gets no mm (it runs on a borrowed active_mm)');
+    return;
+  }
   if (flags & CLONE_VM) {
     const users = ref_get(k.mem, mm_struct, oldmm, 'mm_users');
     p.v.set('mm', oldmm);
@@ -216,7 +219,7 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   p.v.set('start_time', k.now);
   p.v.set('flags', (p.flags & ~PF_SUPERPRIV) | PF_FORKNOEXEC | (a.kthread ? PF_KTHREAD : 0)); // copy_flags
   p.state = TASK_UNINTERRUPTIBLE; // not yet runnable
-  yield* k.step('copy_process', `child differentiated: stats and pending signals cleared, PF_SUPERPRIV cleared, PF_FORKNOEXEC set, state TASK_UNINTERRUPTIBLE`);
+  yield* k.step('copy_process', `child differentiated: stats and pending signals cleared, PF_SUPERPRIV cleared, PF_FORKNOEXEC${a.kthread ? ' and PF_KTHREAD' : ''} set, state TASK_UNINTERRUPTIBLE`);
   p.v.set('prio', cur.v.get('static_prio'));
   yield* k.step('sched_fork', 'sched_fork: priority inherited, not on a runqueue yet');
   yield* k.call('copy_files', copy_files(k, a.flags, p, cur));
