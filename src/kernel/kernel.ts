@@ -290,7 +290,7 @@ export class Kernel {
     const mm = new StructView(this.mem, mm_struct, initMm);
     mm.set('pgd', __va(this.swapperPgd));
     mm.set('mm_users', 2);
-    mm.set('mm_count', 2); // init_mm's own reference (never dropped) + init_task's active_mm (mmgrab in cpu_init)
+    mm.set('mm_count', 2); // the users' reference (mm_users never reaches 0) + init_task's active_mm (mmgrab in cpu_init)
     t.v.set('active_mm', __va(initMm));
     this.initMmVa = __va(initMm);
     // init_files, init_fs, init_sighand, init_signals

@@ -58,8 +58,9 @@ export function pick_next_task(k: Kernel): Task | null {
 
 /**
  * context_switch: switch_mm when the address space changes (kernel threads
- * borrow the previous active_mm, counted in mm_count), then switch_to. `prevPc` is where prev's CPU
- * state resumes (the gate it stopped at).
+ * borrow the previous active_mm, counted in mm_count), then switch_to, then
+ * finish_task_switch's drops. `prevPc` is where prev's CPU state resumes (the
+ * gate it stopped at).
  */
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
   const oldmm = prev.v.get('active_mm');

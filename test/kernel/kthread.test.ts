@@ -238,6 +238,42 @@ describe.each(['arm', 'x86'] as const)('%s kthreads', (arch) => {
     }
   });
 
+  it('lazy TLB: kernel threads borrow active_mm under mm_count; every mm_struct alive is referenced, none leaks', () => {
+    const src = readFileSync(`asm/${arch}/demo-fork.S`, 'utf8');
+    const k = bootProgram(kernelArch(arch), assembleProgram(src, { arch }), { keepTrace: true });
+    try {
+      function* spin(k: Kernel, t: Task): KGen<number> {
+        while (!kthread_should_stop(k, t)) yield SCHEDULE;
+        return 0;
+      }
+      function* caller(k: Kernel, t: Task): KGen<number> {
+        for (let i = 0; i < 3; i++) {
+          const p = yield* kthread_run(k, spin, 0, `spin${i}`);
+          if (typeof p === 'number') throw new Error(`kthread_run: ${p}`);
+          yield* yieldCpu(4);
+          yield* k.call('kthread_stop', kthread_stop(k, p));
+        }
+        return yield* done(t);
+      }
+      startCaller(k, caller);
+      expect(runKernel(k, { budget: 20_000_000 }).kind).toBe('idle');
+      // mm_count of each mm = one for all its users (mm_users > 0; init_mm's never drop to 0) + one per task
+      // running on it lazily (mm == NULL, active_mm == it: kernel threads, a task that exited but has not switched away).
+      const tasks = [...k.byPa.values()];
+      const mms = new Set<number>([k.initMmVa]);
+      for (const t of tasks) for (const f of ['mm', 'active_mm']) if (t.v.get(f)) mms.add(t.v.get(f));
+      for (const mm of mms) {
+        const v = k.mm.mm(mm);
+        const lazy = tasks.filter((t) => !t.mm && t.v.get('active_mm') === mm).length;
+        const expected = (v.get('mm_users') > 0 ? 1 : 0) + lazy;
+        expect(v.get('mm_count'), `mm 0x${mm.toString(16)}`).toBe(expected);
+      }
+      expect(k.caches.mm_struct.active).toBe(mms.size); // nothing else is allocated: the exited program's mms were freed
+    } finally {
+      k.close();
+    }
+  });
+
   it('schedule_tail runs once per new task, first: pid 1 before kernel_init execs, kthreadd, forked user tasks', () => {
     const src = readFileSync(`asm/${arch}/demo-fork.S`, 'utf8');
     const k = bootProgram(kernelArch(arch), assembleProgram(src, { arch }), { keepTrace: true });
