@@ -120,6 +120,12 @@ export interface ArchCpuOps {
   /** Returns from a kernel C function: result in r0/eax, pc = returnAddr. */
   gateReturn(value: number, returnAddr: number): void;
   /**
+   * The first argument of the C call that reached a gate: ARM r0 (AAPCS); i386
+   * eax (the kernel is built with -mregparm=3). ret_from_fork passes a kernel
+   * thread's argument this way.
+   */
+  gateArg0(): number;
+  /**
    * __switch_to: saves the callee-saved state of the task running on the CPU
    * into its own context area (ARM: thread_info.cpu_context; i386: thread_struct
    * sp/ip with ebp and eflags pushed on its stack, as switch_to does) and loads
@@ -188,6 +194,14 @@ export interface KernelArch {
    * first switch-in runs `ret_from_fork` (with sp at childRegsPa).
    */
   copyThread(mem: PhysMem, child: TaskRef, childRegsPa: number, newsp: number, sym: (name: string) => number): void;
+  /**
+   * copy_thread for a kernel thread (PF_KTHREAD): pt_regs zeroed (kernel mode),
+   * the context set so the first switch-in runs the arch's ret_from_fork path,
+   * which calls schedule_tail once, then `fn(arg)` (fn: a kernel function's
+   * address). If fn returns (only after a successful exec), the task leaves for
+   * user mode through the pt_regs start_thread filled in.
+   */
+  copyKernelThread(mem: PhysMem, child: TaskRef, childRegsPa: number, fn: number, arg: number, sym: (name: string) => number): void;
   /** start_thread: pt_regs at regsPa describe a fresh user-mode entry at `entry` (bit 0 = Thumb) with stack `sp`, all else zero. */
   startThread(mem: PhysMem, regsPa: number, entry: number, sp: number): void;
   /** CLONE_SETTLS / set_tls: store the TLS value where the arch keeps it (ARM: thread_info.tp_value). */

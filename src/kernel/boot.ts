@@ -2,41 +2,36 @@
 // and pid 2 (kthreadd), as Linux does; init then starts the user's program.
 
 import type { AsmProgram } from '../machine/gas/index.js';
-import { _do_fork, CLONE_FILES, CLONE_FS, CLONE_UNTRACED, CLONE_VM } from './fork.js';
+import { CLONE_FILES, CLONE_FS, kernel_thread } from './fork.js';
 import { do_execve } from './exec.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
-import { SCHEDULE } from './kfunc.js';
-import { TASK_INTERRUPTIBLE } from './layout.js';
+import { kthread_init, kthreadd, set_kthreadd_task } from './kthread.js';
 import { SIGCHLD } from './signal.js';
 import type { Task } from './task.js';
 
 export const INIT_PATH = '/sbin/init';
 export const PROGRAM_PATH = '/bin/program';
 
-/** kernel_thread: _do_fork(flags | CLONE_VM | CLONE_UNTRACED) with a kernel function to run. */
-export function* kernel_thread(k: Kernel, fn: (k: Kernel, t: Task) => KGen<number>, comm: string, flags: number): KGen<number> {
-  return yield* _do_fork(k, { flags: flags | CLONE_VM | CLONE_UNTRACED, stack: 0, parentTid: 0, childTid: 0, tls: 0, kthread: fn, comm });
-}
-
-function* kernel_init(k: Kernel, t: Task): KGen<number> {
+/**
+ * kernel_init: pid 1's kernel half. After a successful exec it returns 0, and
+ * ret_from_fork carries on to user mode through the pt_regs start_thread set.
+ */
+function* kernel_init(k: Kernel, t: Task, _unused: number): KGen<number> {
   yield* k.step('kernel_init', `run_init_process("${INIT_PATH}")`);
   const r = yield* k.call('do_execve', do_execve(k, t, INIT_PATH, [INIT_PATH], []));
   if (r < 0) throw new Error(`No working init found (execve ${INIT_PATH}: ${r})`);
   return 0;
 }
 
-/** kthreadd: sleeps until asked to create kernel threads (kthread_create queues requests). */
-function* kthreadd(k: Kernel, t: Task): KGen<number> {
-  for (;;) {
-    const req = k.kthreadRequests.shift();
-    if (!req) {
-      t.state = TASK_INTERRUPTIBLE;
-      yield SCHEDULE;
-      continue;
-    }
-    const pid = yield* kernel_thread(k, req.fn, req.comm, CLONE_FS | CLONE_FILES | SIGCHLD);
-    req.done(pid);
+/**
+ * Runs kernel code on behalf of init_task (pid 0) at boot, before the
+ * scheduler starts: it must not sleep. Returns the function's result.
+ */
+export function runAtBoot<T>(g: KGen<T>): T {
+  for (let r = g.next(); ; r = g.next()) {
+    if (r.done) return r.value;
+    if (r.value.op === 'schedule') throw new Error('boot: unexpected schedule');
   }
 }
 
@@ -47,13 +42,12 @@ function* kthreadd(k: Kernel, t: Task): KGen<number> {
 export function rest_init(k: Kernel, init: AsmProgram, program: AsmProgram): void {
   k.initramfs.set(INIT_PATH, init);
   k.initramfs.set(PROGRAM_PATH, program);
-  const drive = (g: KGen<number>) => {
-    for (let r = g.next(); !r.done; r = g.next()) if (r.value.op === 'schedule') throw new Error('boot: unexpected schedule');
-  };
+  kthread_init(k);
   const saved = k.opts.childRunsFirst;
   (k.opts as { childRunsFirst: boolean }).childRunsFirst = false;
-  drive(kernel_thread(k, kernel_init, 'swapper', CLONE_FS | CLONE_FILES | SIGCHLD));
-  drive(kernel_thread(k, kthreadd, 'kthreadd', CLONE_FS | CLONE_FILES | SIGCHLD));
+  runAtBoot(kernel_thread(k, kernel_init, 0, CLONE_FS | CLONE_FILES | SIGCHLD, 'swapper'));
+  const pid = runAtBoot(kernel_thread(k, kthreadd, 0, CLONE_FS | CLONE_FILES | SIGCHLD, 'kthreadd'));
+  set_kthreadd_task(k, k.pidHash.get(pid)!);
   (k.opts as { childRunsFirst: boolean }).childRunsFirst = saved;
   k.pidHash.get(1)!.v.setString('comm', 'init');
 }

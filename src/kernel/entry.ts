@@ -77,6 +77,15 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       continue;
     }
     if (t.kgen) {
+      if (k.sleepingIdle) {
+        // A previous run ended idle with this task asleep in schedule(): it
+        // resumes only once something has woken it (or another task can run).
+        const next = pick_next_task(k);
+        if (!next) return { kind: 'idle' };
+        k.sleepingIdle = false;
+        if (next !== t) context_switch(k, t, next);
+        continue;
+      }
       let r: IteratorResult<KYield, number>;
       try {
         r = t.kgen.next();
@@ -92,6 +101,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
         while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
         if (!next) {
           if (t.state === 0 && !t.exitState) continue; // still runnable: keep going
+          k.sleepingIdle = true;
           return { kind: 'idle' };
         }
         if (next !== t) context_switch(k, t, next);

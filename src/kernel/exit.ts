@@ -2,7 +2,7 @@
 // release_task, which frees what a zombie still holds.
 
 import {
-  EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, SIGNAL_GROUP_EXIT, TASK_DEAD, files_struct, fs_struct, sighand_struct, signal_struct,
+  EXIT_DEAD, EXIT_ZOMBIE, PF_EXITING, SIGNAL_GROUP_EXIT, SIG_IGN, TASK_DEAD, files_struct, fs_struct, sighand_struct, signal_struct,
 } from './layout.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
@@ -13,10 +13,12 @@ import { __wake_up, wake_up_process } from './sched.js';
 import { SIGCHLD, send_signal, wait_chldexit, zap_other_threads } from './signal.js';
 import type { Task } from './task.js';
 import { futex_wake } from './futex.js';
+import { complete } from './completion.js';
+import { put_task_struct } from './fork.js';
 import { ref_put } from './refcount.js';
 import { account_exit_signal } from './time/cputime.js';
 
-/** mm_release: CLONE_CHILD_CLEARTID's futex wake, and vfork_done's completion (the parent of vfork wakes). */
+/** mm_release: CLONE_CHILD_CLEARTID's futex wake, and vfork_done's completion (a vfork parent, or kthread_stop, wakes). */
 export function* mm_release(k: Kernel, t: Task): KGen<void> {
   const ctid = t.v.get('clear_child_tid');
   if (ctid && t.mm) {
@@ -27,10 +29,8 @@ export function* mm_release(k: Kernel, t: Task): KGen<void> {
   const done = t.v.get('vfork_done');
   if (done) {
     t.v.set('vfork_done', 0);
-    k.mem.dv.setUint32(__pa(done), 1, true); // complete(vfork_done)
-    const parent = k.task(t.v.get('real_parent'));
-    wake_up_process(k, parent);
-    yield* k.step('mm_release', `complete_vfork_done: vfork_done at 0x${done.toString(16)} completed, parent pid ${parent.pid} woken`);
+    complete(k, done);
+    yield* k.step('mm_release', `complete_vfork_done: vfork_done at 0x${done.toString(16)} completed, its waiter woken`);
   }
 }
 
@@ -40,6 +40,7 @@ function* exit_mm(k: Kernel, t: Task): KGen<void> {
   yield* k.call('mm_release', mm_release(k, t));
   if (!mm) return;
   const users = k.mm.mm(mm).get('mm_users');
+  k.mm.mmgrab(mm); // active_mm stays: the pgd is in use until the task switches away
   t.v.set('mm', 0);
   k.mm.mmput(mm);
   yield* k.step('exit_mm', `mm 0x${mm.toString(16)}: mm_users ${users} → ${users - 1}${users === 1 ? ' — address space freed' : ''}`);
@@ -99,13 +100,15 @@ function* forget_original_parent(k: Kernel, father: Task): KGen<void> {
 /**
  * do_notify_parent: exit_signal (SIGCHLD) to the parent, and a wake-up of its
  * wait4 sleepers (__wake_up_parent). Returns true if the child is to be
- * autoreaped: the parent ignores SIGCHLD (SIG_IGN), as kthreadd does.
+ * autoreaped: the parent set SIGCHLD to SIG_IGN (then no signal is sent), as
+ * kthreadd does for its children.
  */
 function do_notify_parent(k: Kernel, t: Task, parent: Task): boolean {
   const sig = t.v.get('exit_signal');
-  if (sig > 0) send_signal(k, parent, sig);
+  const autoreap = sig === SIGCHLD && k.sighandAction(parent, SIGCHLD) === SIG_IGN;
+  if (sig > 0 && !autoreap) send_signal(k, parent, sig);
   __wake_up(k, wait_chldexit(k, parent));
-  return sig === SIGCHLD && k.sighandAction(parent, SIGCHLD) === 1;
+  return autoreap;
 }
 
 export function thread_group_leader(t: Task): boolean {
@@ -183,12 +186,12 @@ export function* do_exit(k: Kernel, t: Task, code: number): KGen<number> {
   k.event('sched_process_exit', { comm: t.comm, pid: t.pid, prio: 120 });
   k.exits.push({ pid: t.pid, code });
   yield* k.call('exit_notify', exit_notify(k, t));
-  if (k.byPa.has(t.taskPa)) t.state = TASK_DEAD;
+  t.state = TASK_DEAD; // finish_task_switch drops the task's own reference
   yield* k.step('do_exit', 'state = TASK_DEAD; schedule() — never returns');
   for (;;) yield SCHEDULE;
 }
 
-/** release_task: detach the pid, unlink from the lists, free the kernel stack and the task_struct. */
+/** release_task: detach the pid, unlink from the lists, drop release_task's reference on the task_struct (the last one frees it with the kernel stack). */
 export function release_task(k: Kernel, p: Task): void {
   const leader = k.task(p.v.get('group_leader'));
   k.pidHash.delete(p.pid);
@@ -205,12 +208,9 @@ export function release_task(k: Kernel, p: Task): void {
   const shVa = p.v.get('sighand');
   if (shVa) ref_put(k.mem, sighand_struct, shVa, 'count', k.caches.sighand_struct);
   p.v.set('exit_state', EXIT_DEAD);
-  const stackPa = p.tiPa;
-  k.pages.freePages(stackPa, 1); // put_task_struct → free_thread_info
-  k.byPa.delete(p.taskPa);
   const i = k.runqueue.indexOf(p);
   if (i >= 0) k.runqueue.splice(i, 1);
-  k.caches.task_struct.free(p.taskPa);
+  put_task_struct(k, p);
   // The last thread of a group whose leader is already a zombie reports the group.
   if (leader !== p && leader.exitState === EXIT_ZOMBIE && thread_group_empty(k, leader)) {
     if (do_notify_parent(k, leader, k.task(leader.v.get('real_parent')))) release_task(k, leader);

@@ -3,17 +3,18 @@
 
 import { THREAD_SIZE } from '../arch/types.js';
 import { StructView } from '../machine/struct.js';
-import type { Kernel } from './kernel.js';
+import { completion, init_completion, wait_for_completion_killable } from './completion.js';
+import type { Kernel, KernelThreadFn } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import {
-  PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_KILLABLE, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
+  PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_UNINTERRUPTIBLE,
   files_struct, fs_struct, mm_struct, sighand_struct, signal_struct,
 } from './layout.js';
 import { ref_get } from './refcount.js';
 import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
+import { onStack } from './onstack.js';
 import { wake_up_new_task } from './sched.js';
-import { fatal_signal_pending } from './signal.js';
 import { Task } from './task.js';
 
 export const CSIGNAL = 0x000000ff;
@@ -52,8 +53,8 @@ export interface CloneArgs {
   parentTid: number;
   childTid: number;
   tls: number;
-  /** kernel_thread: the thread function (runs as the child's kernel generator). */
-  kthread?: (k: Kernel, t: Task) => KGen<number>;
+  /** kernel_thread: the thread function's address (a kernel function) and its argument. */
+  kthread?: { fn: number; arg: number };
   comm?: string;
 }
 
@@ -165,7 +166,10 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   const oldmm = cur.mm;
   p.v.set('mm', 0);
   p.v.set('active_mm', 0);
-  if (!oldmm) return; // kernel threads have no mm
+  if (!oldmm) {
+    yield* k.step('copy_mm', 'current->mm is NULL: a kernel thread gets no mm (it runs on a borrowed active_mm)');
+    return;
+  }
   if (flags & CLONE_VM) {
     const users = ref_get(k.mem, mm_struct, oldmm, 'mm_users');
     p.v.set('mm', oldmm);
@@ -215,7 +219,7 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   p.v.set('start_time', k.now);
   p.v.set('flags', (p.flags & ~PF_SUPERPRIV) | PF_FORKNOEXEC | (a.kthread ? PF_KTHREAD : 0)); // copy_flags
   p.state = TASK_UNINTERRUPTIBLE; // not yet runnable
-  yield* k.step('copy_process', `child differentiated: stats and pending signals cleared, PF_SUPERPRIV cleared, PF_FORKNOEXEC set, state TASK_UNINTERRUPTIBLE`);
+  yield* k.step('copy_process', `child differentiated: stats and pending signals cleared, PF_SUPERPRIV cleared, PF_FORKNOEXEC${a.kthread ? ' and PF_KTHREAD' : ''} set, state TASK_UNINTERRUPTIBLE`);
   p.v.set('prio', cur.v.get('static_prio'));
   yield* k.step('sched_fork', 'sched_fork: priority inherited, not on a runqueue yet');
   yield* k.call('copy_files', copy_files(k, a.flags, p, cur));
@@ -225,11 +229,15 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   yield* k.call('copy_mm', copy_mm(k, a.flags, p, cur));
   // copy_thread: child's pt_regs = parent's, return register 0, new stack if given.
   const childRegs = p.tiPa + THREAD_SIZE - k.arch.layouts.pt_regs.size;
-  if (a.kthread) k.mem.u8.fill(0, childRegs, childRegs + k.arch.layouts.pt_regs.size);
-  else k.mem.u8.copyWithin(childRegs, k.ptRegsPa(cur), k.ptRegsPa(cur) + k.arch.layouts.pt_regs.size);
-  k.arch.copyThread(k.mem, p, childRegs, a.kthread ? 0 : a.stack, (n) => k.sym(n));
-  if (a.flags & CLONE_SETTLS) k.arch.setTls(k.mem, p, a.tls);
-  yield* k.step('copy_thread', `child pt_regs at 0x${__va(childRegs).toString(16)} copied from the parent, return value 0${a.stack ? `, sp = 0x${a.stack.toString(16)}` : ''}; first run: ret_from_fork`);
+  if (a.kthread) {
+    k.arch.copyKernelThread(k.mem, p, childRegs, a.kthread.fn, a.kthread.arg, (n) => k.sym(n));
+    yield* k.step('copy_thread', `PF_KTHREAD: child pt_regs at 0x${__va(childRegs).toString(16)} zeroed; first run: ret_from_fork → schedule_tail, then ${k.symbolize(a.kthread.fn) ?? `0x${a.kthread.fn.toString(16)}`}(0x${(a.kthread.arg >>> 0).toString(16)})`);
+  } else {
+    k.mem.u8.copyWithin(childRegs, k.ptRegsPa(cur), k.ptRegsPa(cur) + k.arch.layouts.pt_regs.size);
+    k.arch.copyThread(k.mem, p, childRegs, a.stack, (n) => k.sym(n));
+    if (a.flags & CLONE_SETTLS) k.arch.setTls(k.mem, p, a.tls);
+    yield* k.step('copy_thread', `child pt_regs at 0x${__va(childRegs).toString(16)} copied from the parent, return value 0${a.stack ? `, sp = 0x${a.stack.toString(16)}` : ''}; first run: ret_from_fork`);
+  }
   const pid = alloc_pid(k);
   if (pid < 0) {
     yield* k.step('alloc_pid', 'EAGAIN: no free pid');
@@ -279,12 +287,11 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
   let vforkDone = 0;
   if (a.flags & CLONE_VFORK) {
     // struct completion vfork on the parent's kernel stack, as in Linux.
-    vforkDone = __va(cur.tiPa + k.arch.layouts.thread_info.size + 64);
-    k.mem.dv.setUint32(__pa(vforkDone), 0, true);
+    vforkDone = onStack(k, cur, 'vfork', completion.size);
+    init_completion(k, vforkDone);
     p.v.set('vfork_done', vforkDone);
     yield* k.step('_do_fork', `CLONE_VFORK: vfork_done → completion at 0x${vforkDone.toString(16)} on the parent's kernel stack`);
   }
-  if (a.kthread) k.startKthread(p, a.kthread);
   wake_up_new_task(k, p);
   yield* k.step('wake_up_new_task', `pid ${p.pid} is TASK_RUNNING on the runqueue${k.opts.childRunsFirst ? ' (child runs first)' : ''}`);
   if (k.opts.childRunsFirst && !a.kthread) yield SCHEDULE; // let the child run first
@@ -292,15 +299,42 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
     // wait_for_vfork_done: TASK_KILLABLE until mm_release completes it. A fatal
     // signal ends the wait early; the child must then not touch the completion,
     // which lives on this (dying) parent's stack.
-    while (k.mem.dv.getUint32(__pa(vforkDone), true) === 0 && !fatal_signal_pending(cur)) {
-      cur.state = TASK_KILLABLE;
-      yield SCHEDULE;
-    }
-    cur.state = TASK_RUNNING;
-    if (k.mem.dv.getUint32(__pa(vforkDone), true) === 0) {
+    const killed = (yield* wait_for_completion_killable(k, cur, vforkDone)) < 0;
+    if (killed) {
       if (k.byPa.has(p.taskPa) && p.v.get('vfork_done') === vforkDone) p.v.set('vfork_done', 0);
       yield* k.step('_do_fork', `parent pid ${cur.pid} killed while waiting for vfork_done`);
     } else yield* k.step('_do_fork', `vfork_done completed: parent pid ${cur.pid} resumes`);
   }
   return p.pid;
+}
+
+/**
+ * kernel_thread: _do_fork(flags | CLONE_VM | CLONE_UNTRACED) of a task that
+ * runs `fn(arg)` in the kernel. It inherits current's (absent) mm and is
+ * PF_KTHREAD; ret_from_fork calls fn after schedule_tail. `comm` names it at
+ * once (Linux: the thread names itself, or kthread_create does).
+ */
+export function* kernel_thread(k: Kernel, fn: KernelThreadFn, arg: number, flags: number, comm?: string): KGen<number> {
+  const kthread = { fn: k.kernelFunction(fn), arg };
+  return yield* _do_fork(k, { flags: flags | CLONE_VM | CLONE_UNTRACED, stack: 0, parentTid: 0, childTid: 0, tls: 0, kthread, comm });
+}
+
+/** get_task_struct: one more reference on the task_struct (usage). */
+export function get_task_struct(t: Task): void {
+  t.v.set('usage', t.v.get('usage') + 1);
+}
+
+/**
+ * put_task_struct: the last reference frees the task (__put_task_struct →
+ * free_task: kernel stack and task_struct). dup_task_struct starts at 2: one
+ * for the task itself, dropped when it has scheduled away for the last time
+ * (finish_task_switch), one for release_task.
+ */
+export function put_task_struct(k: Kernel, t: Task): void {
+  const n = t.v.get('usage') - 1;
+  t.v.set('usage', n);
+  if (n > 0) return;
+  k.pages.freePages(t.tiPa, 1); // free_thread_info
+  k.byPa.delete(t.taskPa);
+  k.caches.task_struct.free(t.taskPa); // free_task_struct
 }

@@ -4,13 +4,11 @@
 import type { KernelArch } from '../arch/types.js';
 import type { AsmProgram } from '../machine/gas/index.js';
 import { rest_init } from './boot.js';
-import { do_exit } from './exit.js';
 import { do_notify_resume, do_work_pending, schedule_gate } from './entry_work.js';
 import { do_IRQ } from './irq.js';
-import { Kernel, kernelEntryPoints, setDoExit, type KernelOptions } from './kernel.js';
+import { Kernel, kernelEntryPoints, type KernelOptions } from './kernel.js';
 import './syscalls/index.js';
 
-setDoExit(do_exit);
 kernelEntryPoints.set('schedule', schedule_gate);
 kernelEntryPoints.set('do_work_pending', do_work_pending);
 kernelEntryPoints.set('do_notify_resume', do_notify_resume);

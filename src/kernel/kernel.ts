@@ -53,6 +53,13 @@ export interface Gate {
 
 const GATE_SLOT = 4;
 
+/**
+ * A kernel function taking one pointer-sized argument, `int (*fn)(void *)`:
+ * what kernel_thread and kthread_create take. Its address (kernelFunction)
+ * is a gate, so guest asm (ret_from_fork) can call it like a C function.
+ */
+export type KernelThreadFn = (k: Kernel, t: Task, arg: number) => KGen<number>;
+
 export class Kernel {
   readonly cpu: Unicorn;
   readonly mem: PhysMem;
@@ -68,6 +75,10 @@ export class Kernel {
   readonly gates = new Map<number, Gate>();
   private gateNext: number;
   private readonly gateBase: number;
+  /** End of the gate area (the sys_call_table follows it). */
+  private readonly gateEnd: number;
+  private readonly kernelFns = new Map<KernelThreadFn, number>();
+  private readonly kernelFnAt = new Map<number, KernelThreadFn>();
   readonly syscallNames: ReadonlyMap<number, string>;
   /** pid → task (the pid hash). */
   readonly pidHash = new Map<number, Task>();
@@ -79,6 +90,8 @@ export class Kernel {
   readonly runqueue: Task[] = [];
   /** Virtual time (ktime_get, ns) of the next timer tick. */
   nextTick = 0;
+  /** The last run ended idle while the current task slept in schedule() (entry.ts). */
+  sleepingIdle = false;
   /** The timer interrupt was taken and do_IRQ has not finished it yet. */
   irqInFlight = false;
   /** Wait queues by the guest address of their wait_queue_head_t (see sched.ts add_wait_queue). */
@@ -119,6 +132,7 @@ export class Kernel {
       this.gateBase = arch.kernelBase + 0x10000; // 64 KiB above the image base: the gate page(s)
       this.gateNext = this.gateBase;
       const tablePa = kernelPa + 0x18000;
+      this.gateEnd = tablePa + PAGE_OFFSET;
       const nrSyscalls = Math.max(...this.syscallNames.keys()) + 1;
       for (const [nr, name] of this.syscallNames) this.addGate(`sys_${name}`, syscallHandler(name), nr);
       this.addGate('sys_ni_syscall', (k, t) => k.sysNiSyscall(t));
@@ -140,8 +154,9 @@ export class Kernel {
       for (const s of this.image.sections) this.mem.u8.set(s.bytes, s.addr - PAGE_OFFSET);
       const imageEnd = Math.max(...this.image.sections.map((s) => s.addr + s.size)) - PAGE_OFFSET;
       if (imageEnd > this.gateBase - PAGE_OFFSET) throw new Error('kernel image overlaps the gate page');
-      // Gate page: a trapping instruction in every slot, in case a hook is ever missed.
-      for (let a = this.gateBase - PAGE_OFFSET; a < this.gateNext - PAGE_OFFSET; a += arch.gateFill.length) this.mem.u8.set(arch.gateFill, a);
+      // Gate area: a spinning instruction in every slot, in case a hook is ever missed;
+      // the whole area, so gates added after boot (kernelFunction) are filled and hooked too.
+      for (let a = this.gateBase - PAGE_OFFSET; a < this.gateEnd - PAGE_OFFSET; a += arch.gateFill.length) this.mem.u8.set(arch.gateFill, a);
       // sys_call_table: every entry is a gate; holes go to sys_ni_syscall.
       const ni = this.symbols.get('sys_ni_syscall')!;
       for (let nr = 0; nr < nrSyscalls; nr++) this.mem.dv.setUint32(tablePa + 4 * nr, this.symbols.get(`sys_${this.syscallNames.get(nr)}`) ?? ni, true);
@@ -180,7 +195,7 @@ export class Kernel {
       this.ops = arch.attach(this.cpu, this.mem, (n) => this.sym(n));
       this.cpu.setTlbMode('virtual');
       this.cpu.hookTlbFill((va, type) => this.tlbFill(va, type));
-      this.cpu.hookCode(this.gateBase, this.gateNext - 1, (addr) => this.onGate(addr));
+      this.cpu.hookCode(this.gateBase, this.gateEnd - 1, (addr) => this.onGate(addr));
       for (const a of this.ops.hardwareStops) this.cpu.hookCode(a, a, () => this.cpu.emuStop());
       this.cpu.hookInterrupt((intno) => {
             this.pendingIntr = intno;
@@ -210,10 +225,35 @@ export class Kernel {
     this.ops.trapEntry(this.kstackTop(this.current));
   }
 
-  private addGate(name: string, fn: Gate['fn'], nr?: number): void {
+  private addGate(name: string, fn: Gate['fn'], nr?: number): number {
+    if (this.gateNext + GATE_SLOT > this.gateEnd) throw new Error(`no room left for gate ${name}`);
     const g: Gate = { name, addr: this.gateNext, fn, nr };
     this.gates.set(g.addr, g);
     this.gateNext += GATE_SLOT;
+    return g.addr;
+  }
+
+  /**
+   * The address of a kernel function (a gate, added on first use), so that it
+   * can be stored as a function pointer in guest memory and called from asm;
+   * the gate passes the first argument register as `arg`.
+   */
+  kernelFunction(fn: KernelThreadFn, name = fn.name || 'kernel_fn'): number {
+    let addr = this.kernelFns.get(fn);
+    if (addr === undefined) {
+      addr = this.addGate(name, (k, t) => fn(k, t, k.ops.gateArg0()));
+      this.kernelFns.set(fn, addr);
+      this.kernelFnAt.set(addr, fn);
+      this.symbols.set(name, addr);
+    }
+    return addr;
+  }
+
+  /** The kernel function at a function pointer's address (kernelFunction's inverse). */
+  kernelFunctionAt(addr: number): KernelThreadFn {
+    const fn = this.kernelFnAt.get(addr);
+    if (!fn) throw new Error(`0x${addr.toString(16)} is not a kernel function`);
+    return fn;
   }
 
   private onGate(addr: number): void {
@@ -269,7 +309,7 @@ export class Kernel {
     const mm = new StructView(this.mem, mm_struct, initMm);
     mm.set('pgd', __va(this.swapperPgd));
     mm.set('mm_users', 2);
-    mm.set('mm_count', 1);
+    mm.set('mm_count', 2); // the users' reference (mm_users never reaches 0) + init_task's active_mm (mmgrab in cpu_init)
     t.v.set('active_mm', __va(initMm));
     this.initMmVa = __va(initMm);
     // init_files, init_fs, init_sighand, init_signals
@@ -453,9 +493,6 @@ export class Kernel {
   /** path → pid of the first task that exec'd it. */
   readonly execs = new Map<string, number>();
 
-  /** kthread_create requests waiting for kthreadd. */
-  readonly kthreadRequests: { fn: (k: Kernel, t: Task) => KGen<number>; comm: string; done: (pid: number) => void }[] = [];
-
   /** Exit codes in the order tasks exited (pid, wait status). */
   readonly exits: { pid: number; code: number }[] = [];
 
@@ -474,30 +511,9 @@ export class Kernel {
     return this.mem.dv.getUint32(__pa(sh) + sighand_struct.offsetOf('action') + 4 * (sig - 1), true);
   }
 
-  /** kernel_thread's child runs `fn` as its kernel code; if fn returns after an exec, the task goes to user mode via ret_from_fork. */
-  startKthread(p: Task, fn: (k: Kernel, t: Task) => KGen<number>): void {
-    const k = this;
-    p.gateReturn = this.sym('ret_from_fork');
-    p.kfn = 'kthread';
-    p.kgen = (function* (): KGen<number> {
-      const r = yield* fn(k, p);
-      if (p.flags & 0x00200000) {
-        // a kernel thread that returns exits with its return value
-        yield* k.call('do_exit', doExitRef!(k, p, r));
-      }
-      return 0;
-    })();
-  }
-
   close(): void {
     this.cpu.close();
   }
-}
-
-/** Set by src/kernel/index.ts (breaks the kernel ↔ exit import cycle). */
-export let doExitRef: ((k: Kernel, t: Task, code: number) => KGen<number>) | null = null;
-export function setDoExit(f: (k: Kernel, t: Task, code: number) => KGen<number>): void {
-  doExitRef = f;
 }
 
 /**

@@ -95,6 +95,10 @@ export const sighand_struct = defineStruct('sighand_struct', [
   ['action', { array: 'u32', length: 64 }], // sa_handler per signal (SIG_DFL = 0)
 ]);
 
+/** sa_handler values with a meaning of their own. */
+export const SIG_DFL = 0;
+export const SIG_IGN = 1;
+
 export const signal_struct = defineStruct('signal_struct', [
   ['sigcnt', 'i32'],
   ['live', 'i32'],

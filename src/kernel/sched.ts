@@ -6,6 +6,7 @@ import { EXIT_DEAD, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, TASK_UNINTERRUP
 import type { Kernel } from './kernel.js';
 import { SCHEDULE, type KGen } from './kfunc.js';
 import type { Task } from './task.js';
+import { put_task_struct } from './fork.js';
 
 /** activate_task: put a runnable task on the runqueue (once). */
 export function enqueue(k: Kernel, t: Task): void {
@@ -87,13 +88,25 @@ export function pick_next_task(k: Kernel): Task | null {
 
 /**
  * context_switch: switch_mm when the address space changes (kernel threads
- * borrow the previous active_mm), then switch_to. `prevPc` is where prev's CPU
- * state resumes (the gate it stopped at).
+ * borrow the previous active_mm, counted in mm_count), then switch_to, then
+ * finish_task_switch's drops. `prevPc` is where prev's CPU state resumes (the
+ * gate it stopped at).
  */
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
+  const oldmm = prev.v.get('active_mm');
   const nextMm = next.mm;
-  if (!nextMm) next.v.set('active_mm', prev.v.get('active_mm') || k.initMmVa);
-  const mmVa = nextMm || next.v.get('active_mm') || k.initMmVa;
+  if (!nextMm) {
+    // enter_lazy_tlb: a kernel thread runs on the previous address space, holding mm_count.
+    next.v.set('active_mm', oldmm);
+    k.mm.mmgrab(oldmm);
+  }
+  let prevMm = 0;
+  if (!prev.mm) {
+    // rq->prev_mm: the borrowed mm is dropped once the switch is done.
+    prev.v.set('active_mm', 0);
+    prevMm = oldmm;
+  }
+  const mmVa = nextMm || oldmm;
   const pgd = k.mm.pgdPa(mmVa);
   if (pgd !== k.currentPgd) {
     k.currentPgd = pgd;
@@ -106,10 +119,14 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
   });
   if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
   else prev.v.set('nvcsw', prev.v.get('nvcsw') + 1);
-  const dead = (prev.state & TASK_DEAD) !== 0 || prev.exitState === EXIT_DEAD || !k.byPa.has(prev.taskPa);
+  const taskDead = (prev.state & TASK_DEAD) !== 0;
+  const dead = taskDead || prev.exitState === EXIT_DEAD || !k.byPa.has(prev.taskPa);
   if (dead || prev.pid === 0) k.ops.loadFirst(next);
   else k.ops.switchTo(prev, next, k.cpu.regRead(k.arch.cpu.regIds[k.arch.cpu.pc]!));
   k.current = next;
+  // finish_task_switch: mmdrop(prev_mm); a dead task's last schedule() drops its own reference.
+  if (prevMm) k.mm.mmdrop(prevMm);
+  if (taskDead) put_task_struct(k, prev);
 }
 
 /** schedule() for kernel code: `yield* schedule(k)` gives up the CPU. */

@@ -67,4 +67,27 @@ describe('trapdoor run / demo', () => {
       for (const s of ['copy_process', 'dup_task_struct', 'copy_mm', 'sched_process_fork', 'EXIT_ZOMBIE', 'reaping zombie', 'program exit status 42']) expect(r.out).toContain(s);
     }
   });
+  it('demo kthread narrates kthread_create → kthreadd → copy_process (PF_KTHREAD, no mm) → wake → kthread_stop', () => {
+    for (const arch of ['arm', 'x86']) {
+      const r = td('demo', 'kthread', '--arch', arch);
+      expect(r.code).toBe(0);
+      for (const s of [
+        'kthread_create_on_node', 'taken off kthread_create_list', 'create_kthread', 'PF_FORKNOEXEC and PF_KTHREAD set',
+        'a kernel thread gets no mm', 'schedule_tail', 'sleeps TASK_UNINTERRUPTIBLE until woken', 'sched_wakeup: comm=demo_worker',
+        'KTHREAD_SHOULD_STOP set', 'kthread_should_stop() is true', 'reaped at once (EXIT_DEAD)', 'reaped by kthreadd and released',
+      ]) expect(r.out).toContain(s);
+      // the order of the story
+      const at = (s: string) => r.out.indexOf(s);
+      expect(at('kthread_create_on_node')).toBeLessThan(at('create_kthread'));
+      expect(at('create_kthread')).toBeLessThan(at('sleeps TASK_UNINTERRUPTIBLE until woken'));
+      expect(at('sleeps TASK_UNINTERRUPTIBLE until woken')).toBeLessThan(at('demo_threadfn() {'));
+      expect(at('demo_threadfn() {')).toBeLessThan(at('KTHREAD_SHOULD_STOP set'));
+      // the worker's rounds (its data word in guest memory) are what kthread_stop returned
+      const m = /ran (\d+) round\(s\); kthread_stop returned (-?\d+)/.exec(r.out);
+      expect(m).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThan(0);
+      expect(m![2]).toBe(m![1]);
+      expect(r.out).toContain(`kthread_stop() = ${m![1]}`);
+    }
+  });
 });

@@ -72,6 +72,20 @@ export const armKernelArch: KernelArch = {
     ti.set('cpu_context.sp', (childRegsPa + PAGE_OFFSET) >>> 0);
   },
 
+  // copy_thread (arch/arm/kernel/process.c), PF_KTHREAD branch: ret_from_fork
+  // sees r5 = fn and calls fn(r4) after schedule_tail.
+  copyKernelThread(mem, child, childRegsPa, fn, arg, sym) {
+    mem.u8.fill(0, childRegsPa, childRegsPa + ptRegs.size);
+    new StructView(mem, ptRegs, childRegsPa).set('ARM_cpsr', PSR.SVC_MODE);
+    const ctx = child.tiPa + threadInfo.offsetOf('cpu_context');
+    mem.u8.fill(0, ctx, ctx + cpuContextSave.size);
+    const ti = new StructView(mem, threadInfo, child.tiPa);
+    ti.set('cpu_context.r4', arg);
+    ti.set('cpu_context.r5', fn);
+    ti.set('cpu_context.pc', sym('ret_from_fork'));
+    ti.set('cpu_context.sp', (childRegsPa + PAGE_OFFSET) >>> 0);
+  },
+
   // start_thread (arch/arm/include/asm/processor.h).
   startThread(mem, regsPa, entry, sp) {
     mem.u8.fill(0, regsPa, regsPa + ptRegs.size);

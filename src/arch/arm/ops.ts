@@ -124,6 +124,11 @@ export class ArmCpuOps implements ArchCpuOps {
     this.cpu.regWriteBatch([ARM_REG.R0, ARM_REG.PC], [value >>> 0, returnAddr >>> 0]);
   }
 
+  /** AAPCS: the first argument is in r0. */
+  gateArg0(): number {
+    return this.cpu.regRead(ARM_REG.R0);
+  }
+
   /**
    * __switch_to (arch/arm/kernel/entry-armv.S): `stmia ip!, {r4 - sl, fp, sp, lr}`
    * into prev's thread_info.cpu_context, the TLS register from next's tp_value,

@@ -48,8 +48,7 @@ let tableCache: ReadonlyMap<number, string> | undefined;
 
 export interface X86KernelArch extends KernelArch {
   attach(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): X86CpuOps;
-  /** i386 extras: kernel-thread copy_thread, exec's flush_thread, set_thread_area with a full user_desc. */
-  readonly copyKernelThread: typeof copyKernelThread;
+  /** i386 extras: exec's flush_thread, set_thread_area with a full user_desc. */
   readonly flushThread: typeof flushThread;
   readonly setThreadArea: typeof setThreadArea;
 }

@@ -267,6 +267,11 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
       return ret;
     },
 
+    gateArg0(): number {
+      // -mregparm=3: the first argument travels in %eax.
+      return cpu.regRead(R.EAX);
+    },
+
     gateReturn(value: number, returnAddr: number): void {
       cpu.regWriteBatch([R.EAX, R.EIP], [value, returnAddr]);
     },

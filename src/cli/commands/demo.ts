@@ -1,4 +1,5 @@
 // trapdoor demo fork: glibc's real fork sequence, narrated from the trap to the reaping of the zombie.
+// trapdoor demo kthread: a kernel thread from kthread_create to kthread_stop (demo-kthread.ts).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,18 +12,24 @@ import { bootProgram } from '../../kernel/program.js';
 import { runKernel } from '../../kernel/entry.js';
 import { PROGRAM_PATH } from '../../kernel/boot.js';
 import { narrate } from '../../trace/narrate.js';
+import { runKthreadDemo } from './demo-kthread.js';
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('guided demos of the kernel path; `fork` follows clone() from the trap to wait4 reaping the zombie')
-    .argument('[name]', 'demo to run (fork)', 'fork')
+    .description('guided demos of the kernel path; `fork` follows clone() from the trap to wait4 reaping the zombie, `kthread` a kernel thread from kthread_create to kthread_stop')
+    .argument('[name]', 'demo to run (fork, kthread)', 'fork')
     .addOption(new Option('--arch <arch>', 'architecture').choices(['arm', 'x86']).default('arm'))
     .option('--all', 'also show init and the boot (by default the story starts when /bin/program runs)')
-    .addHelpText('after', '\nExamples:\n  trapdoor demo fork\n  trapdoor demo fork --arch x86')
+    .addHelpText('after', '\nExamples:\n  trapdoor demo fork\n  trapdoor demo fork --arch x86\n  trapdoor demo kthread --arch x86')
     .action((name: string, o: { arch: 'arm' | 'x86'; all?: boolean }) => {
+      if (name === 'kthread') {
+        const code = runKthreadDemo(kernelArch(o.arch), (s) => process.stdout.write(s + '\n'), !!o.all);
+        if (code) process.exitCode = code;
+        return;
+      }
       if (name !== 'fork') {
-        process.stderr.write(`trapdoor demo: unknown demo "${name}" (available: fork)\n`);
+        process.stderr.write(`trapdoor demo: unknown demo "${name}" (available: fork, kthread)\n`);
         process.exit(1);
       }
       const arch = kernelArch(o.arch);

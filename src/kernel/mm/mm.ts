@@ -200,7 +200,10 @@ export class MemoryManager {
     return newMm;
   }
 
-  /** mmput: drops a user; at zero, exit_mmap frees pages, tables, VMAs and the pgd. */
+  /**
+   * mmput: drops a user; at zero, exit_mmap frees the user pages, tables and
+   * VMAs, and the users' shared mm_count reference goes (mmdrop).
+   */
   mmput(mmVa: number): void {
     const mm = this.mm(mmVa);
     const users = mm.get('mm_users') - 1;
@@ -210,7 +213,27 @@ export class MemoryManager {
     this.pgtable.forEachUserPte(this.mem, pgd, (_va, pte) => this.pages.putPage(((pte.pa & ~(PAGE_SIZE - 1)) >>> 0)));
     this.pgtable.freeUserTables(this.mem, pgd, (pa) => this.pages.freePages(pa, 0));
     for (const v of this.vmas(mmVa)) this.vmaCache.free(v.pa);
-    this.pages.freePages(pgd, Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
+    mm.set('mmap', 0);
+    this.mmdrop(mmVa);
+  }
+
+  /**
+   * mmgrab (atomic_inc(&mm->mm_count)): keeps the mm_struct and its pgd, not
+   * the address space: held by a task lazily running on a borrowed mm (a kernel
+   * thread's active_mm) and by an exiting task until it switches away.
+   */
+  mmgrab(mmVa: number): void {
+    const mm = this.mm(mmVa);
+    mm.set('mm_count', mm.get('mm_count') + 1);
+  }
+
+  /** mmdrop: the last mm_count reference frees the pgd and the mm_struct (__mmdrop). */
+  mmdrop(mmVa: number): void {
+    const mm = this.mm(mmVa);
+    const count = mm.get('mm_count') - 1;
+    mm.set('mm_count', count);
+    if (count > 0) return;
+    this.pages.freePages(this.pgdPa(mmVa), Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
     this.mmCache.free(__pa(mmVa));
   }
 
