@@ -22,6 +22,7 @@ import { context_switch, pick_next_task } from './sched.js';
 import { raise_timer_irq, timer_pending } from './irq.js';
 import { SIGILL, SIGSEGV } from './signal.js';
 import type { Task } from './task.js';
+import { userAccess } from './uaccess.js';
 
 export type RunStop =
   /** Nothing can run: every task sleeps or has exited. */
@@ -159,6 +160,8 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (rc !== 0) {
       const f = k.lastFault as { address: number; access: string; user: boolean } | null;
       if (f && !f.user) throw new KernelPanic(`kernel ${f.access} fault at 0x${f.address.toString(16)} (pc 0x${now.toString(16)})`);
+      // A kernel page the CPU reads itself for a user instruction (i386: the GDT for a segment load).
+      if (f && f.access === 'read' && k.ops.completeImplicitAccess?.(f.address, userAccess(k, t))) continue;
       if (rc === UC.ERR_EXCEPTION || (rc >= 6 && rc <= 8) || (rc >= 12 && rc <= 14)) {
         userFault(k, t, SIGSEGV, f ? `${f.access} at 0x${f.address.toString(16)}` : k.cpu.strerror(rc), f?.address);
         continue;

@@ -14,6 +14,8 @@ import { _NSIG_MODEL, send_signal, signal_pending, SIGCHLD } from '../signal.js'
 import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
+import './tls.js';
+import './rseq.js';
 
 const EFAULT = -14, EBADF = -9, EINVAL = -22, ESRCH = -3, ENOSYS = -38;
 
