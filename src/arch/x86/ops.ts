@@ -42,6 +42,8 @@ import {
 
 /** What the i386 ops offer beyond the contract (see the report / types.ts notes). */
 export interface X86CpuOps extends ArchCpuOps {
+  /** Always present on i386 (the GDT page); see its comment below. */
+  completeImplicitAccess(faultVa: number, user: UserAccess): boolean;
   /** The task whose context is loaded (set by loadFirst / switchTo). */
   readonly current: TaskRef | null;
   /** Guest virtual addresses of the GDT and the TSS, for the debugger. */
