@@ -307,6 +307,9 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
   const r = yield* k.call('copy_process', copy_process(k, a));
   if (typeof r === 'number') return r;
   const p = r;
+  // nr = task_pid_vnr(p), taken now: a self-reaping child (CLONE_THREAD) may have
+  // exited and been freed by the time this parent runs again.
+  const nr = p.pid;
   k.event('sched_process_fork', { comm: cur.comm, pid: cur.pid, child_comm: p.comm, child_pid: p.pid });
   let vforkDone = 0;
   if (a.flags & CLONE_VFORK) {
@@ -334,5 +337,5 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
       yield* k.step('_do_fork', `parent pid ${cur.pid} killed while waiting for vfork_done`);
     } else yield* k.step('_do_fork', `vfork_done completed: parent pid ${cur.pid} resumes`);
   }
-  return p.pid;
+  return nr;
 }

@@ -92,7 +92,10 @@ export function pick_next_task(k: Kernel): Task | null {
  */
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
   const nextMm = next.mm;
-  if (!nextMm) next.v.set('active_mm', prev.v.get('active_mm') || k.initMmVa);
+  // A self-reaping thread (CLONE_THREAD) was released in exit_notify: its task_struct
+  // is freed (poisoned) memory by now, so nothing may be read from it or borrowed.
+  const prevGone = !k.byPa.has(prev.taskPa);
+  if (!nextMm) next.v.set('active_mm', (!prevGone && prev.v.get('active_mm')) || k.initMmVa);
   const mmVa = nextMm || next.v.get('active_mm') || k.initMmVa;
   const pgd = k.mm.pgdPa(mmVa);
   if (pgd !== k.currentPgd) {
@@ -104,9 +107,11 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
     prev_state: prev.exitState ? 'X' : prev.state === TASK_RUNNING ? 'R' : prev.state & 1 ? 'S' : prev.state & 2 ? 'D' : prev.state & 4 ? 'T' : 'X',
     next_comm: next.comm, next_pid: next.pid, next_prio: 120,
   });
-  if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
+  if (prevGone) {
+    // nothing to account
+  } else if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
   else prev.v.set('nvcsw', prev.v.get('nvcsw') + 1);
-  const dead = (prev.state & TASK_DEAD) !== 0 || prev.exitState === EXIT_DEAD || !k.byPa.has(prev.taskPa);
+  const dead = prevGone || (prev.state & TASK_DEAD) !== 0 || prev.exitState === EXIT_DEAD;
   if (dead || prev.pid === 0) k.ops.loadFirst(next);
   else k.ops.switchTo(prev, next, k.cpu.regRead(k.arch.cpu.regIds[k.arch.cpu.pc]!));
   k.current = next;
