@@ -159,6 +159,12 @@ export interface ArchCpuOps {
    * Returns true if it did (pc is past the instruction), false for a real fault.
    */
   completeImplicitAccess?(faultVa: number, user: UserAccess): boolean;
+  /**
+   * Optional. fixup_exception: kernel code took a CPU exception at the current pc.
+   * If the kernel's exception table (__ex_table) has an entry for that instruction,
+   * pc = its fixup and the result is true; false means a kernel bug (panic).
+   */
+  fixupException?(): boolean;
 }
 
 export interface ThreadInfoFlags {

@@ -142,6 +142,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
         k.ops.trapEntry(k.kstackTop(t));
         continue;
       }
+      if (!k.ops.isUserMode() && k.ops.fixupException?.()) continue; // an __ex_table entry: resume at its fixup
       if (!k.ops.isUserMode()) throw new KernelPanic(`unexpected exception ${intno} in kernel mode at 0x${pcOf(k).toString(16)}`);
       userFault(k, t, SIGILL, `exception ${intno} at 0x${pcOf(k).toString(16)}`);
       continue;

@@ -53,7 +53,7 @@ export interface X86CpuOps extends ArchCpuOps {
   setUserMode(user: boolean): void;
 }
 
-/** Per-RAM state shared with the arch functions that get only `mem` (setTls, setThreadArea). */
+/** Per-RAM state shared with the arch functions that get only `mem` (setTls, tls.ts). */
 interface CpuState {
   mem: PhysMem;
   gdtPa: number;
@@ -113,6 +113,8 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
   const gdtVa = sym('gdt_page') >>> 0;
   const tssVa = sym('init_tss') >>> 0;
   const gdtPa = kpa(mem, gdtVa);
+  const exStart = sym('__start___ex_table') >>> 0;
+  const exStop = sym('__stop___ex_table') >>> 0;
   const tssPa = kpa(mem, tssVa);
   if (gdtVa % PAGE_SIZE) throw new Error('x86: gdt_page is not page-aligned');
 
@@ -318,6 +320,17 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
       }
       cpu.regWriteBatch([R.ESP, R.EIP], [esp, (eip + insn.len) >>> 0]);
       return true;
+    },
+
+    fixupException(): boolean {
+      // search_exception_tables(regs->ip) over __ex_table in guest memory.
+      const eip = cpu.regRead(R.EIP) >>> 0;
+      for (let e = exStart; e < exStop; e += 8) {
+        if (rd(e) >>> 0 !== eip) continue;
+        cpu.regWrite(R.EIP, rd(e + 4));
+        return true;
+      }
+      return false;
     },
 
     isUserMode(): boolean {

@@ -244,6 +244,31 @@ _start: movl $243, %eax
   });
 });
 
+describe('the return path after a TLS slot is cleared', () => {
+  it("clearing the slot %gs names: restore_all's popl %gs faults in kernel mode, the __ex_table fixup loads 0 (Linux's POP_GS fixup; qemu-user keeps %gs)", () => {
+    const r = run(`
+        .data
+        .align 4
+udesc:  .long -1, 0x1000, 0xfffff, 0x51
+empty:  .long 6, 0, 0, 0x28
+        .text
+_start: movl $243, %eax
+        movl $udesc, %ebx
+        int $0x80
+        movw $0x33, %ax
+        movw %ax, %gs
+        movl $243, %eax         # clear entry 6 while %gs (saved in pt_regs) still names it
+        movl $empty, %ebx
+        int $0x80
+        movl %gs, %ebx          # 0 after the fixup
+        addl $7, %ebx
+        movl $1, %eax
+        int $0x80`);
+    expect(r.status).toBe(7);
+    expect(r.faults).toEqual([]);
+  });
+});
+
 describe('TLS across fork, clone and exec', () => {
   it('a fork child inherits tls_array: its %gs reads its own copy of the block (= qemu-i386)', () => {
     runBoth(`
