@@ -129,9 +129,13 @@ restore_nocheck:
 	popl %edi
 	popl %ebp
 	popl %eax			# the return value
-	popl %ds			# the user's segments (real GDT selectors)
+restore_ds:				# RESTORE_SEGMENTS + POP_GS: the user's segments (real GDT
+	popl %ds			#  selectors); each pop has an __ex_table entry below
+restore_es:
 	popl %es
+restore_fs:
 	popl %fs
+restore_gs:
 	popl %gs			# reloads the TLS descriptor from the GDT
 	addl $4, %esp			# skip orig_eax
 	.p2align 2			# (nop padding: keeps irq_return's address even, which the
@@ -223,6 +227,25 @@ resume_userspace:
 	jmp restore_all
 
 /*
+ * .fixup for RESTORE_SEGMENTS / POP_GS: a saved selector that no longer loads (the
+ * user cleared its TLS slot with set_thread_area, say) makes the pop fault in kernel
+ * mode (#GP). fixup_exception finds the pop in __ex_table and resumes here: the
+ * saved selector becomes 0 (a null selector always loads) and the pop is retried.
+ */
+fixup_ds:
+	movl $0, (%esp)
+	jmp restore_ds
+fixup_es:
+	movl $0, (%esp)
+	jmp restore_es
+fixup_fs:
+	movl $0, (%esp)
+	jmp restore_fs
+fixup_gs:
+	movl $0, (%esp)
+	jmp restore_gs
+
+/*
  * syscall_badsys: a number >= NR_syscalls. Linux 3.x: -ENOSYS into pt_regs->ax,
  * then back to user space without calling anything.
  */
@@ -236,15 +259,28 @@ syscall_badsys:
 	.data
 
 /*
+ * __ex_table: pairs (faulting instruction, fixup), as _ASM_EXTABLE emits them;
+ * the arch's fixupException searches it when kernel code takes an exception.
+ */
+	.balign 4
+__start___ex_table:
+	.long restore_ds, fixup_ds
+	.long restore_es, fixup_es
+	.long restore_fs, fixup_fs
+	.long restore_gs, fixup_gs
+__stop___ex_table:
+
+/*
  * gdt_page: the Global Descriptor Table, one page, page-aligned as in Linux
  * (struct gdt_page, GDT_ENTRIES = 32 descriptors of 8 bytes). Entries used:
  *   6..8  TLS (thread.tls_array of the running task, loaded by switch_to)
  *   12    __KERNEL_CS 0x60    13  __KERNEL_DS 0x68
  *   14    __USER_CS   0x73    15  __USER_DS   0x7b
  *   16    TSS (init_tss)
- * It has its own page because the CPU reads it on behalf of user-mode instructions
- * (`movw %ax, %gs` after set_thread_area): that page must stay readable to those
- * implicit accesses, and nothing else should share it.
+ * It has its own page: the CPU reads it on behalf of user-mode instructions
+ * (`movw %ax, %gs` after set_thread_area), which the arch completes with kernel
+ * rights while user code itself can never read the page (see ops.ts,
+ * completeImplicitAccess).
  */
 	.balign 4096
 gdt_page:

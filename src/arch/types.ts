@@ -81,6 +81,24 @@ export interface TaskRef {
   readonly threadPa: number;
 }
 
+/**
+ * The kernel's access to the current task's user memory (copy_from_user /
+ * copy_to_user): user rights, demand paging and COW as a user access would get;
+ * null / false where that faults (the caller returns -EFAULT).
+ */
+export interface UserAccess {
+  read(va: number, len: number): Uint8Array | null;
+  write(va: number, bytes: Uint8Array): boolean;
+}
+
+/** i386's TLS segment calls (arch/x86/kernel/tls.c), on a `struct user_desc __user *`. */
+export interface ThreadAreaOps {
+  /** do_set_thread_area(p, -1, u_info, can_allocate): 0 or -errno (EFAULT, EINVAL, ESRCH). */
+  set(mem: PhysMem, task: TaskRef, uInfo: number, canAllocate: boolean, user: UserAccess): number;
+  /** do_get_thread_area(p, -1, u_info): 0 or -errno (EFAULT, EINVAL). */
+  get(mem: PhysMem, task: TaskRef, uInfo: number, user: UserAccess): number;
+}
+
 /** One instance per running kernel: the CPU-facing half of an architecture. */
 export interface ArchCpuOps {
   /** TLB note: ARM's TLB is tagged by privilege level, i386's (all at one CPL here) is not: the i386 ops flush the TLB on every mode change they perform. */
@@ -136,6 +154,23 @@ export interface ArchCpuOps {
   switchMm(pgdPa: number): void;
   /** Sets the CPU up to run its very first task (no prev to save): loads its context like switchTo does for next. */
   loadFirst(next: TaskRef): void;
+  /**
+   * Optional. A user-mode instruction faulted on the kernel page at `faultVa`
+   * (page-aligned, as the TLB-fill hook saw it). Where the CPU itself reads kernel
+   * memory with supervisor rights on behalf of a user instruction (i386: the GDT,
+   * read by a segment-register load), the TLB-fill hook cannot tell that implicit
+   * read from a plain user load of the same page (Unicorn runs at one privilege
+   * level), so it refuses both and the arch completes the instruction here as the
+   * hardware would, reading the instruction's own operands through `user`.
+   * Returns true if it did (pc is past the instruction), false for a real fault.
+   */
+  completeImplicitAccess?(faultVa: number, user: UserAccess): boolean;
+  /**
+   * Optional. fixup_exception: kernel code took a CPU exception at the current pc.
+   * If the kernel's exception table (__ex_table) has an entry for that instruction,
+   * pc = its fixup and the result is true; false means a kernel bug (panic).
+   */
+  fixupException?(): boolean;
 }
 
 export interface ThreadInfoFlags {
@@ -204,6 +239,22 @@ export interface KernelArch {
   copyKernelThread(mem: PhysMem, child: TaskRef, childRegsPa: number, fn: number, arg: number, sym: (name: string) => number): void;
   /** start_thread: pt_regs at regsPa describe a fresh user-mode entry at `entry` (bit 0 = Thumb) with stack `sp`, all else zero. */
   startThread(mem: PhysMem, regsPa: number, entry: number, sp: number): void;
-  /** CLONE_SETTLS / set_tls: store the TLS value where the arch keeps it (ARM: thread_info.tp_value). */
+  /**
+   * Stores a TLS value where the arch keeps it. ARM: set_tls (thread_info.tp_value,
+   * TPIDRURO and the kuser word at once for the running task). i386 has no such
+   * call in Linux (its TLS is a segment descriptor): here it installs the flat
+   * descriptor glibc asks for, based at `tls`, in GDT entry 6 — a shortcut for tests.
+   */
   setTls(mem: PhysMem, task: TaskRef, tls: number): void;
+  /**
+   * copy_thread_tls's CLONE_SETTLS half, for the child `child` of the current task:
+   * ARM: `tls` is the TLS value itself; i386: `tls` is a struct user_desc pointer in
+   * the current task's memory (do_set_thread_area(p, -1, tls, 0)). 0 or -errno
+   * (copy_process fails with it).
+   */
+  copyThreadTls(mem: PhysMem, child: TaskRef, tls: number, user: UserAccess): number;
+  /** flush_thread's TLS part (execve): ARM: tp_value = 0 (and TPIDRURO); i386: thread.tls_array cleared (and the GDT's copy if running). */
+  flushThread(mem: PhysMem, task: TaskRef): void;
+  /** set_thread_area / get_thread_area (i386); null where the arch has no TLS segments (ARM). */
+  readonly threadArea: ThreadAreaOps | null;
 }

@@ -24,6 +24,7 @@ import { SIGILL, SIGSEGV } from './signal.js';
 import type { Task } from './task.js';
 import { account_cpu_run } from './time/cputime.js';
 import { hrtimer_interrupt, tick_nohz_idle } from './time/hrtimer.js';
+import { userAccess } from './uaccess.js';
 
 export type RunStop =
   /** Nothing can run: every task sleeps or has exited, and no timer is pending. */
@@ -161,6 +162,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
         k.ops.trapEntry(k.kstackTop(t));
         continue;
       }
+      if (!k.ops.isUserMode() && k.ops.fixupException?.()) continue; // an __ex_table entry: resume at its fixup
       if (!k.ops.isUserMode()) throw new KernelPanic(`unexpected exception ${intno} in kernel mode at 0x${pcOf(k).toString(16)}`);
       userFault(k, t, SIGILL, `exception ${intno} at 0x${pcOf(k).toString(16)}`);
       continue;
@@ -179,6 +181,8 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (rc !== 0) {
       const f = k.lastFault as { address: number; access: string; user: boolean } | null;
       if (f && !f.user) throw new KernelPanic(`kernel ${f.access} fault at 0x${f.address.toString(16)} (pc 0x${now.toString(16)})`);
+      // A kernel page the CPU reads itself for a user instruction (i386: the GDT for a segment load).
+      if (f && f.access === 'read' && k.ops.completeImplicitAccess?.(f.address, userAccess(k, t))) continue;
       if (rc === UC.ERR_EXCEPTION || (rc >= 6 && rc <= 8) || (rc >= 12 && rc <= 14)) {
         userFault(k, t, SIGSEGV, f ? `${f.access} at 0x${f.address.toString(16)}` : k.cpu.strerror(rc), f?.address);
         continue;

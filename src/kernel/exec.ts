@@ -11,6 +11,7 @@ import { PF_FORKNOEXEC, PF_KTHREAD } from './layout.js';
 import { mm_release } from './exit.js';
 import { VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './mm/mm.js';
 import type { Task } from './task.js';
+import { rseq_execve } from './rseq.js';
 
 export const STACK_TOP = 0xbf000000;
 const STACK_SIZE = 128 * 1024;
@@ -80,6 +81,9 @@ export function* do_execve(k: Kernel, t: Task, path: string, argv: string[], env
   if (old) k.mm.mmput(old);
   else if (activeMm) k.mm.mmdrop(activeMm); // a kernel thread gives back the mm it borrowed
   t.v.set('flags', t.flags & ~(PF_FORKNOEXEC | PF_KTHREAD));
+  // flush_thread (flush_old_exec) and rseq_execve: no TLS and no rseq area survive into the new image.
+  k.arch.flushThread(k.mem, t);
+  rseq_execve(t);
   if (!k.execs.has(path)) k.execs.set(path, t.pid);
   t.v.setString('comm', path.split('/').pop()!.slice(0, 15));
   k.arch.startThread(k.mem, k.ptRegsPa(t), img.entry, sp);

@@ -10,7 +10,9 @@ import {
   PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_UNINTERRUPTIBLE,
   files_struct, fs_struct, mm_struct, sighand_struct, signal_struct,
 } from './layout.js';
-import { ref_get } from './refcount.js';
+import { ref_get, ref_put } from './refcount.js';
+import { rseq_fork } from './rseq.js';
+import { userAccess } from './uaccess.js';
 import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
 import { onStack } from './onstack.js';
@@ -192,6 +194,27 @@ function nr_processes(k: Kernel): number {
   return n;
 }
 
+/**
+ * copy_process's error exits after copy_mm (bad_fork_cleanup_mm … bad_fork_free):
+ * drop what the child took from the parent, free its stack and task_struct.
+ */
+function bad_fork_cleanup(k: Kernel, flags: number, p: Task): void {
+  if (p.mm) k.mm.mmput(p.mm);
+  const sigVa = p.v.get('signal');
+  if (flags & CLONE_THREAD) {
+    const s = new StructView(k.mem, signal_struct, __pa(sigVa));
+    s.set('live', s.get('live') - 1);
+    s.set('nr_threads', s.get('nr_threads') - 1);
+  }
+  ref_put(k.mem, signal_struct, sigVa, 'sigcnt', k.caches.signal_struct);
+  ref_put(k.mem, sighand_struct, p.v.get('sighand'), 'count', k.caches.sighand_struct);
+  if (p.v.get('fs')) ref_put(k.mem, fs_struct, p.v.get('fs'), 'users', k.caches.fs_struct);
+  if (p.v.get('files')) ref_put(k.mem, files_struct, p.v.get('files'), 'count', k.caches.files_struct);
+  k.pages.freePages(p.tiPa, 1);
+  k.byPa.delete(p.taskPa);
+  k.caches.task_struct.free(p.taskPa);
+}
+
 /** copy_process: returns the new task, or a negative errno. */
 export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   const cur = k.current;
@@ -235,9 +258,18 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   } else {
     k.mem.u8.copyWithin(childRegs, k.ptRegsPa(cur), k.ptRegsPa(cur) + k.arch.layouts.pt_regs.size);
     k.arch.copyThread(k.mem, p, childRegs, a.stack, (n) => k.sym(n));
-    if (a.flags & CLONE_SETTLS) k.arch.setTls(k.mem, p, a.tls);
+    if (a.flags & CLONE_SETTLS) {
+      // copy_thread_tls: the arch reads its TLS argument (i386: a struct user_desc in the parent's memory).
+      const err = k.arch.copyThreadTls(k.mem, p, a.tls, userAccess(k, cur));
+      if (err < 0) {
+        yield* k.step('copy_thread', `CLONE_SETTLS: tls 0x${(a.tls >>> 0).toString(16)} refused (${err}); undo the copies`);
+        bad_fork_cleanup(k, a.flags, p);
+        return err;
+      }
+    }
     yield* k.step('copy_thread', `child pt_regs at 0x${__va(childRegs).toString(16)} copied from the parent, return value 0${a.stack ? `, sp = 0x${a.stack.toString(16)}` : ''}; first run: ret_from_fork`);
   }
+  rseq_fork(p, a.flags);
   const pid = alloc_pid(k);
   if (pid < 0) {
     yield* k.step('alloc_pid', 'EAGAIN: no free pid');
@@ -283,6 +315,9 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
   const r = yield* k.call('copy_process', copy_process(k, a));
   if (typeof r === 'number') return r;
   const p = r;
+  // nr = task_pid_vnr(p), taken now: a self-reaping child (CLONE_THREAD) may have
+  // exited and been freed by the time this parent runs again.
+  const nr = p.pid;
   k.event('sched_process_fork', { comm: cur.comm, pid: cur.pid, child_comm: p.comm, child_pid: p.pid });
   let vforkDone = 0;
   if (a.flags & CLONE_VFORK) {
@@ -305,7 +340,7 @@ export function* _do_fork(k: Kernel, a: CloneArgs): KGen<number> {
       yield* k.step('_do_fork', `parent pid ${cur.pid} killed while waiting for vfork_done`);
     } else yield* k.step('_do_fork', `vfork_done completed: parent pid ${cur.pid} resumes`);
   }
-  return p.pid;
+  return nr;
 }
 
 /**

@@ -51,6 +51,8 @@ export function taskStructLayout(thread: StructLayout): StructLayout {
     ['pending', 'u32'], // pending signal bitmask (sigpending.signal)
     ['jobctl', 'u32'], // JOBCTL_*: group-stop participation
     ['robust_list', 'u32'],
+    ['rseq', 'u32'], // struct rseq __user * registered by sys_rseq (0: none)
+    ['rseq_sig', 'u32'], // its abort signature
     ['thread', { struct: thread }],
   ]);
 }

@@ -95,6 +95,9 @@ export function pick_next_task(k: Kernel): Task | null {
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
   const oldmm = prev.v.get('active_mm');
   const nextMm = next.mm;
+  // prev's task_struct stays valid through this switch even if it was released (its
+  // last reference is dropped below, in finish_task_switch), but be safe.
+  const prevGone = !k.byPa.has(prev.taskPa);
   if (!nextMm) {
     // enter_lazy_tlb: a kernel thread runs on the previous address space, holding mm_count.
     next.v.set('active_mm', oldmm);
@@ -117,10 +120,12 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
     prev_state: prev.exitState ? 'X' : prev.state === TASK_RUNNING ? 'R' : prev.state & 1 ? 'S' : prev.state & 2 ? 'D' : prev.state & 4 ? 'T' : 'X',
     next_comm: next.comm, next_pid: next.pid, next_prio: 120,
   });
-  if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
+  if (prevGone) {
+    // nothing to account
+  } else if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
   else prev.v.set('nvcsw', prev.v.get('nvcsw') + 1);
   const taskDead = (prev.state & TASK_DEAD) !== 0;
-  const dead = taskDead || prev.exitState === EXIT_DEAD || !k.byPa.has(prev.taskPa);
+  const dead = taskDead || prevGone || prev.exitState === EXIT_DEAD;
   if (dead || prev.pid === 0) k.ops.loadFirst(next);
   else k.ops.switchTo(prev, next, k.cpu.regRead(k.arch.cpu.regIds[k.arch.cpu.pc]!));
   k.current = next;

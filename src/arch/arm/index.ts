@@ -102,4 +102,19 @@ export const armKernelArch: KernelArch = {
     const ops = attachedOps(mem);
     if (ops && ops.currentTi === ti.tiPa) ops.loadTls(tls);
   },
+
+  // copy_thread: `if (clone_flags & CLONE_SETTLS) thread->tp_value[0] = childregs->ARM_r3;`
+  // — the value itself, for the child (not running, so only its thread_info changes).
+  copyThreadTls(mem, child, tls) {
+    armKernelArch.setTls(mem, child, tls);
+    return 0;
+  },
+
+  // flush_thread → flush_tls (execve): the new image starts with TLS 0.
+  flushThread(mem, ti) {
+    armKernelArch.setTls(mem, ti, 0);
+  },
+
+  // No TLS segments on ARM: set_thread_area/get_thread_area are i386 calls.
+  threadArea: null,
 };

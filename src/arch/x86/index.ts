@@ -4,7 +4,9 @@
 //   layout.ts   thread_info, pt_regs, thread_struct, TSS; asm-offsets; GDT descriptors
 //   pgtable.ts  two-level non-PAE page tables (4 MiB PSE kernel pages)
 //   ops.ts      trap gate, iret, gates, switch_to, CR3, GDT/TSS (attach)
-//   thread.ts   copy_thread, start_thread, set_thread_area
+//   thread.ts   copy_thread, start_thread, flush_thread
+//   tls.ts      set_thread_area / get_thread_area (tls.c), load_TLS on demand
+//   segload.ts  decoding a user-mode segment-register load (see ops.ts)
 //   asm/x86/entry_32.S   system_call, ret_from_fork, restore_all (guest code)
 //   asm/x86/syscall.tbl  the i386 syscall numbers
 
@@ -18,7 +20,8 @@ import { x86Cpu } from './cpu.js';
 import { TIF, asmOffsets, ptRegsLayout, threadInfoLayout, threadStructLayout } from './layout.js';
 import { attachX86, type X86CpuOps } from './ops.js';
 import { x86PageTable } from './pgtable.js';
-import { copyKernelThread, copyThread, flushThread, setThreadArea, setTls, startThread } from './thread.js';
+import { copyKernelThread, copyThread, copyThreadTls, flushThread, setTls, startThread } from './thread.js';
+import { x86ThreadArea } from './tls.js';
 
 export { asmOffsets, decodeUserDesc, flatTlsDesc, userDescLayout, type UserDesc } from './layout.js';
 export type { X86CpuOps } from './ops.js';
@@ -48,9 +51,6 @@ let tableCache: ReadonlyMap<number, string> | undefined;
 
 export interface X86KernelArch extends KernelArch {
   attach(cpu: Unicorn, mem: PhysMem, sym: (name: string) => number): X86CpuOps;
-  /** i386 extras: exec's flush_thread, set_thread_area with a full user_desc. */
-  readonly flushThread: typeof flushThread;
-  readonly setThreadArea: typeof setThreadArea;
 }
 
 export const x86KernelArch: X86KernelArch = {
@@ -100,7 +100,8 @@ export const x86KernelArch: X86KernelArch = {
   copyThread,
   startThread,
   setTls,
-  copyKernelThread,
+  copyThreadTls,
   flushThread,
-  setThreadArea,
+  threadArea: x86ThreadArea,
+  copyKernelThread,
 };

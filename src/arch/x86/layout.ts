@@ -266,19 +266,29 @@ export function flatTlsDesc(base: number, entry = GDT_ENTRY_TLS_MIN): UserDesc {
   return decodeUserDesc(entry, base, 0xfffff, 0x51);
 }
 
-/** LDT_empty(info): a cleared descriptor, as set_thread_area with base 0, limit 0, read_exec_only and not present. */
-function ldtEmpty(d: UserDesc): boolean {
-  return d.base_addr === 0 && d.limit === 0 && d.contents === 0 && d.read_exec_only && d.seg_32bit === false && d.limit_in_pages === false && d.seg_not_present && d.useable === false;
+/** LDT_empty(info): the documented "no segment" user_desc (base 0, limit 0, read_exec_only, not present). */
+export function LDT_empty(d: UserDesc): boolean {
+  return d.base_addr === 0 && d.limit === 0 && d.contents === 0 && d.read_exec_only && !d.seg_32bit && !d.limit_in_pages && d.seg_not_present && !d.useable;
 }
 
-/** fill_ldt (arch/x86/include/asm/desc.h): user_desc → [low dword, high dword]; [0, 0] for an empty descriptor. */
+/** LDT_zero(info): an all-zero user_desc (but for entry_number), which programs also use to mean "no segment". */
+export function LDT_zero(d: UserDesc): boolean {
+  return d.base_addr === 0 && d.limit === 0 && d.contents === 0 && !d.read_exec_only && !d.seg_32bit && !d.limit_in_pages && !d.seg_not_present && !d.useable;
+}
+
+/**
+ * fill_ldt (arch/x86/include/asm/desc.h): user_desc → [low dword, high dword]: S = 1,
+ * DPL 3, and (Linux >= 4.15) the Accessed bit set, so the CPU never has to write the
+ * descriptor when a selector is loaded (the GDT can be mapped read-only). Callers
+ * decide emptiness first (set_tls_desc clears the slot for LDT_empty / LDT_zero).
+ */
 export function fillLdt(d: UserDesc): [number, number] {
-  if (ldtEmpty(d)) return [0, 0];
   const a = ((d.limit & 0x0ffff) | ((d.base_addr & 0x0000ffff) << 16)) >>> 0;
   const b =
     ((d.base_addr & 0x00ff0000) >>> 16) |
     (d.base_addr & 0xff000000) |
     (d.limit & 0xf0000) |
+    0x100 | // type bit 0: Accessed
     ((d.read_exec_only ? 0 : 1) << 9) |
     (d.contents << 10) |
     ((d.seg_not_present ? 0 : 1) << 15) |

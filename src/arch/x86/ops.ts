@@ -15,7 +15,8 @@
 import type { Unicorn } from '../../cpu/unicorn.js';
 import { X86_REG } from '../../cpu/uc-consts.js';
 import { StructView, type PhysMem } from '../../machine/struct.js';
-import { PAGE_OFFSET, PAGE_SIZE, type ArchCpuOps, type TaskRef } from '../types.js';
+import { PAGE_OFFSET, PAGE_SIZE, type ArchCpuOps, type TaskRef, type UserAccess } from '../types.js';
+import { decodeSegLoad, type MemOperand, type SregName } from './segload.js';
 import {
   GDT_ENTRIES,
   GDT_ENTRY_DEFAULT_USER_CS,
@@ -33,6 +34,7 @@ import {
   __KERNEL_DS,
   __USER_CS,
   __USER_DS,
+  descBase,
   gdtEntry,
   hwTssLayout,
   threadStructLayout,
@@ -40,13 +42,8 @@ import {
 
 /** What the i386 ops offer beyond the contract (see the report / types.ts notes). */
 export interface X86CpuOps extends ArchCpuOps {
-  /**
-   * True for kernel pages the CPU itself reads on behalf of a user-mode instruction
-   * (the GDT page, read by `movw %ax, %gs`): the TLB-fill hook must grant them READ
-   * (never write, never user-visible otherwise) even in user mode. Real hardware
-   * makes these implicit accesses as supervisor accesses.
-   */
-  implicitKernelRead(va: number): boolean;
+  /** Always present on i386 (the GDT page); see its comment below. */
+  completeImplicitAccess(faultVa: number, user: UserAccess): boolean;
   /** The task whose context is loaded (set by loadFirst / switchTo). */
   readonly current: TaskRef | null;
   /** Guest virtual addresses of the GDT and the TSS, for the debugger. */
@@ -56,7 +53,7 @@ export interface X86CpuOps extends ArchCpuOps {
   setUserMode(user: boolean): void;
 }
 
-/** Per-RAM state shared with the arch functions that get only `mem` (setTls, setThreadArea). */
+/** Per-RAM state shared with the arch functions that get only `mem` (setTls, tls.ts). */
 interface CpuState {
   mem: PhysMem;
   gdtPa: number;
@@ -89,9 +86,8 @@ const DESC_A = 0x100;
 
 /**
  * Writes a descriptor into the GDT. Code/data descriptors go in with the Accessed
- * bit already set: otherwise the CPU would set it itself on the first load — a
- * write to the GDT page, which a user-mode `movw %ax, %gs` must not need (the TLB
- * hook grants user mode only a read of that page, see implicitKernelRead).
+ * bit already set (as fill_ldt does since Linux 4.15): otherwise the CPU would set
+ * it itself on the first load, a write to the GDT page.
  */
 function writeGdtEntry(mem: PhysMem, gdtPa: number, idx: number, [lo, hi]: [number, number]): void {
   mem.dv.setUint32(gdtPa + 8 * idx, lo, true);
@@ -117,6 +113,8 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
   const gdtVa = sym('gdt_page') >>> 0;
   const tssVa = sym('init_tss') >>> 0;
   const gdtPa = kpa(mem, gdtVa);
+  const exStart = sym('__start___ex_table') >>> 0;
+  const exStop = sym('__stop___ex_table') >>> 0;
   const tssPa = kpa(mem, tssVa);
   if (gdtVa % PAGE_SIZE) throw new Error('x86: gdt_page is not page-aligned');
 
@@ -209,6 +207,37 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
     cpu.regWriteBatch([R.ESP, R.EFLAGS, R.EIP], [sp, kflags, target]);
   };
 
+  const SREG_IDS: Record<SregName, number> = { es: R.ES, cs: R.CS, ss: R.SS, ds: R.DS, fs: R.FS, gs: R.GS };
+  const GPR_IDS = [R.EAX, R.ECX, R.EDX, R.EBX, R.ESP, R.EBP, R.ESI, R.EDI];
+
+  /** The GDT descriptor a user-mode selector names, if a CPL 3 data-segment load may use it (null: #GP). */
+  const userDataDesc = (sel: number): [number, number] | null => {
+    const index = sel & ~7;
+    if (sel & 4) return null; // TI = 1: the LDT, and this machine has none (modify_ldt is not modelled)
+    if (index + 7 > GDT_ENTRIES * 8 - 1) return null; // past the GDT limit
+    const lo = mem.dv.getUint32(gdtPa + index, true);
+    const hi = mem.dv.getUint32(gdtPa + index + 4, true);
+    if (!(hi & DESC_S)) return null; // a system descriptor (TSS, gates) or an empty slot
+    if ((hi & 0x0a00) === 0x0800) return null; // execute-only code: not readable
+    if (((hi >>> 13) & 3) !== 3) return null; // DPL < max(CPL 3, RPL): a kernel segment
+    return [lo, hi];
+  };
+
+  /** Base of the segment a data access goes through (SS and CS stay flat here, see the header). */
+  const segBase = (seg: SregName): number | null => {
+    if (seg === 'ss' || seg === 'cs') return 0;
+    const sel = cpu.regRead(SREG_IDS[seg]) & 0xffff;
+    if ((sel & ~3) === 0) return null; // a null selector: any access through it is #GP
+    const d = userDataDesc(sel);
+    return d ? descBase(d[0], d[1]) : null;
+  };
+
+  const effectiveAddress = (m: MemOperand, regs: number[]): number | null => {
+    const base = segBase(m.seg);
+    if (base === null) return null;
+    return (base + (m.base === null ? 0 : regs[m.base]!) + (m.index === null ? 0 : regs[m.index]! * m.scale) + m.disp) >>> 0;
+  };
+
   const ops: X86CpuOps = {
     gdtVa,
     tssVa,
@@ -216,9 +245,92 @@ export function attachX86(cpu: Unicorn, mem: PhysMem, sym: (name: string) => num
       return st.current;
     },
 
-    implicitKernelRead(va: number): boolean {
-      va >>>= 0;
-      return va >= gdtVa && va < gdtVa + PAGE_SIZE;
+    /**
+     * Completes a user-mode segment-register load (`movw %ax, %gs`, `popl %gs`,
+     * `lgs`, …) whose descriptor read faulted on the GDT page.
+     *
+     * Why: the CPU reads the GDT with supervisor rights whatever the CPL (Intel SDM
+     * 3A 4.6: "implicit supervisor-mode accesses"), and QEMU does the same
+     * (cpu_ldl_kernel). But Unicorn runs everything at CPL 0 and the TLB-fill hook
+     * only learns (page, read): it cannot tell that implicit read from a plain
+     * `movl gdt_page, %eax` by the user. Granting the page would let user code read
+     * the GDT (and keep reading it: the grant stays in the TLB), so the hook refuses
+     * every user-mode access to it, and a segment load from user mode stops here
+     * with eip on the instruction. Like the iret at irq_return, the instruction is
+     * then completed outside the CPU, as the hardware would do it:
+     *   - its explicit operand (register, stack slot, memory) is read with user
+     *     rights through `user` (a GDT or kernel address there is a real fault);
+     *   - the CPL 3 checks QEMU skips at CPL 0: GDT only, S = 1, readable, DPL 3;
+     *   - the descriptor load itself with kernel rights (the mode flag is cleared
+     *     for the write of the segment register, so QEMU's descriptor read passes
+     *     the TLB hook; the TLB is flushed on both mode changes, so nothing of it
+     *     stays visible to user mode);
+     *   - then the instruction's other effects (esp for pop, the offset register
+     *     for lds & co) and eip past it.
+     * Anything else faulting on the GDT page is a real fault (false: SIGSEGV).
+     * Not done: segment limit checks on the explicit operand, loads of %ss.
+     */
+    completeImplicitAccess(faultVa: number, uacc: UserAccess): boolean {
+      if (!user || ((faultVa & ~(PAGE_SIZE - 1)) >>> 0) !== gdtVa) return false;
+      const eip = cpu.regRead(R.EIP);
+      const code: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const b = uacc.read((eip + i) >>> 0, 1); // byte by byte: the instruction may end before an unmapped page
+        if (!b) break;
+        code.push(b[0]!);
+      }
+      const insn = decodeSegLoad(Uint8Array.from(code));
+      if (!insn) return false;
+      const regs = cpu.regReadBatch(GPR_IDS);
+      let sel: number;
+      let esp = regs[4]!;
+      let offset: { dest: number; value: number; bytes: 2 | 4 } | null = null;
+      const src = insn.src;
+      if (src.kind === 'reg') sel = regs[src.reg]! & 0xffff;
+      else if (src.kind === 'pop') {
+        const b = uacc.read(esp, 2);
+        if (!b) return false;
+        sel = b[0]! | (b[1]! << 8);
+        esp = (esp + src.size) >>> 0;
+      } else {
+        const ea = effectiveAddress(src.mem, regs);
+        if (ea === null) return false;
+        const b = uacc.read(ea, src.offsetBytes + 2);
+        if (!b) return false;
+        const dv = new DataView(b.buffer);
+        sel = dv.getUint16(src.offsetBytes, true);
+        if (src.dest !== null && src.offsetBytes) offset = { dest: src.dest, bytes: src.offsetBytes, value: src.offsetBytes === 4 ? dv.getUint32(0, true) : dv.getUint16(0, true) };
+      }
+      // A null selector never reads the GDT, so it cannot have faulted here; anything
+      // else must pass the CPL 3 checks before the CPU (at CPL 0) loads it.
+      if ((sel & ~3) !== 0 && !userDataDesc(sel)) return false;
+      setMode(false);
+      try {
+        cpu.regWrite(SREG_IDS[insn.sreg], sel);
+      } catch {
+        return false; // QEMU refused the descriptor (not present …): #GP / #NP
+      } finally {
+        setMode(true);
+      }
+      if (offset) {
+        const old = regs[offset.dest]!;
+        const v = offset.bytes === 4 ? offset.value : ((old & 0xffff0000) | offset.value) >>> 0;
+        if (offset.dest === 4) esp = v;
+        else cpu.regWrite(GPR_IDS[offset.dest]!, v);
+      }
+      cpu.regWriteBatch([R.ESP, R.EIP], [esp, (eip + insn.len) >>> 0]);
+      return true;
+    },
+
+    fixupException(): boolean {
+      // search_exception_tables(regs->ip) over __ex_table in guest memory.
+      const eip = cpu.regRead(R.EIP) >>> 0;
+      for (let e = exStart; e < exStop; e += 8) {
+        if (rd(e) >>> 0 !== eip) continue;
+        cpu.regWrite(R.EIP, rd(e + 4));
+        return true;
+      }
+      return false;
     },
 
     isUserMode(): boolean {

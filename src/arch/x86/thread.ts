@@ -1,29 +1,21 @@
-// copy_thread, start_thread, flush_thread and the TLS descriptors
-// (arch/x86/kernel/process_32.c, tls.c), on guest memory.
+// copy_thread, start_thread, flush_thread (arch/x86/kernel/process_32.c), on guest
+// memory; the TLS descriptors themselves are tls.ts.
 
 import { StructView, type PhysMem } from '../../machine/struct.js';
 import { PAGE_OFFSET } from '../types.js';
 import {
-  GDT_ENTRY_TLS_ENTRIES,
-  GDT_ENTRY_TLS_MAX,
   GDT_ENTRY_TLS_MIN,
   X86_EFLAGS_FIXED,
   X86_EFLAGS_IF,
   __KERNEL_CS,
   __USER_CS,
   __USER_DS,
-  fillLdt,
   flatTlsDesc,
   ptRegsLayout,
   threadStructLayout,
-  writeTlsDesc,
-  type UserDesc,
 } from './layout.js';
-import type { TaskRef } from '../types.js';
-import { cpuStateFor, loadTls } from './ops.js';
-
-const EINVAL = 22;
-const ESRCH = 3;
+import type { TaskRef, UserAccess } from '../types.js';
+import { do_set_thread_area, flush_thread_tls, set_tls_desc } from './tls.js';
 
 /**
  * The frame switch_to's `popl %ebp; popfl` expects below a new task's pt_regs:
@@ -81,49 +73,22 @@ export function startThread(mem: PhysMem, regsPa: number, entry: number, sp: num
   regs.set('flags', X86_EFLAGS_IF | X86_EFLAGS_FIXED);
 }
 
-/** flush_thread's TLS part (execve): clears thread.tls_array, and the GDT copy if the task is running. */
-export function flushThread(mem: PhysMem, ti: TaskRef): void {
-  const at = ti.threadPa + threadStructLayout.offsetOf('tls_array');
-  mem.u8.fill(0, at, at + 8 * GDT_ENTRY_TLS_ENTRIES);
-  reloadIfCurrent(mem, ti);
-}
-
-function reloadIfCurrent(mem: PhysMem, ti: TaskRef): void {
-  const st = cpuStateFor(mem);
-  if (st && st.current && st.current.taskPa === ti.taskPa) loadTls(st, ti.threadPa);
-}
-
 /**
- * do_set_thread_area (tls.c): installs `desc` in one of the task's three TLS slots;
- * entry_number -1 picks the first free one (get_free_idx). Returns the entry number
- * used (the kernel writes it back to the user's struct), or -errno. Like
- * set_tls_desc, reloads the GDT's TLS entries at once when the task is running.
- */
-export function setThreadArea(mem: PhysMem, ti: TaskRef, desc: UserDesc): number {
-  let idx = desc.entry_number;
-  if (idx === -1) {
-    idx = -ESRCH;
-    const at = ti.threadPa + threadStructLayout.offsetOf('tls_array');
-    for (let i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
-      if (mem.dv.getUint32(at + 8 * i, true) === 0 && mem.dv.getUint32(at + 8 * i + 4, true) === 0) {
-        idx = GDT_ENTRY_TLS_MIN + i;
-        break;
-      }
-    }
-    if (idx < 0) return idx;
-  }
-  if (idx < GDT_ENTRY_TLS_MIN || idx > GDT_ENTRY_TLS_MAX) return -EINVAL;
-  writeTlsDesc(mem, ti.threadPa, idx, fillLdt({ ...desc, entry_number: idx }));
-  reloadIfCurrent(mem, ti);
-  return idx;
-}
-
-/**
- * The contract's set_tls: on i386 the TLS is a segment descriptor, so `tls` is taken
- * as the base of the flat 4 GiB descriptor glibc asks for, put in the first TLS slot
- * (GDT entry 6, selector 0x33). A real i386 CLONE_SETTLS / set_thread_area passes a
- * `struct user_desc *`: read it and use setThreadArea for the general case.
+ * The contract's setTls (a shortcut Linux does not have on i386): the flat 4 GiB
+ * descriptor glibc asks for, based at `tls`, in the first TLS slot (GDT entry 6,
+ * selector 0x33). Real programs use set_thread_area / CLONE_SETTLS with a
+ * struct user_desc (tls.ts).
  */
 export function setTls(mem: PhysMem, ti: TaskRef, tls: number): void {
-  setThreadArea(mem, ti, flatTlsDesc(tls, GDT_ENTRY_TLS_MIN));
+  set_tls_desc(mem, ti, GDT_ENTRY_TLS_MIN, flatTlsDesc(tls, GDT_ENTRY_TLS_MIN));
+}
+
+/** copy_thread_tls, CLONE_SETTLS: `tls` points to a struct user_desc; no free-slot search (can_allocate = 0). */
+export function copyThreadTls(mem: PhysMem, child: TaskRef, tls: number, user: UserAccess): number {
+  return do_set_thread_area(mem, child, tls, false, user);
+}
+
+/** flush_thread (execve): the TLS descriptors go. */
+export function flushThread(mem: PhysMem, ti: TaskRef): void {
+  flush_thread_tls(mem, ti);
 }

@@ -15,6 +15,8 @@ import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
 import './time.js'; // clock_gettime, nanosleep, clock_nanosleep, … (syscalls/time.ts)
+import './tls.js';
+import './rseq.js';
 
 const EFAULT = -14, EBADF = -9, EINVAL = -22, ESRCH = -3, ENOSYS = -38;
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { x86KernelArch } from '../../../src/arch/x86/index.js';
 import {
-  __KERNEL_CS, __KERNEL_DS, __USER_CS, __USER_DS, decodeUserDesc, descBase, fillLdt, flatTlsDesc, gdtEntry, hwTssLayout,
+  __KERNEL_CS, __KERNEL_DS, __USER_CS, __USER_DS, decodeUserDesc, descBase, fillLdt, LDT_empty, LDT_zero, flatTlsDesc, gdtEntry, hwTssLayout,
   ptRegsLayout, threadInfoLayout, threadStructLayout,
 } from '../../../src/arch/x86/layout.js';
 
@@ -79,10 +79,12 @@ describe('descriptors', () => {
   it('fill_ldt encodes glibc\'s TLS descriptor (base in three pieces, DPL 3, 32-bit, 4 KiB granular)', () => {
     const [lo, hi] = fillLdt(flatTlsDesc(0x12345678));
     expect(lo).toBe(0x5678ffff);
-    expect(hi).toBe(0x12dff234); // 0x12 | G D AVL limit 0xf | P DPL3 S data-rw | 0x34
+    expect(hi).toBe(0x12dff334); // 0x12 | G D AVL limit 0xf | P DPL3 S data-rw-accessed | 0x34
     expect(descBase(lo, hi)).toBe(0x12345678);
-    // An empty descriptor (LDT_empty) clears the slot.
-    expect(fillLdt(decodeUserDesc(6, 0, 0, 0x28))).toEqual([0, 0]);
+    // The two "no segment" forms set_tls_desc clears the slot for.
+    expect(LDT_empty(decodeUserDesc(6, 0, 0, 0x28))).toBe(true);
+    expect(LDT_zero(decodeUserDesc(6, 0, 0, 0))).toBe(true);
+    expect(LDT_empty(flatTlsDesc(0)) || LDT_zero(flatTlsDesc(0))).toBe(false);
   });
 });
 
