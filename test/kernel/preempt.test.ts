@@ -7,7 +7,7 @@ import { kernelArch } from '../../src/arch/kernel-arch.js';
 import { assembleProgram } from '../../src/machine/gas/index.js';
 import { runProgram } from '../../src/kernel/program.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { qemuAvailable, runUnderQemu } from '../support/qemu.js';
+import { qemuAvailable, runUnderQemu } from '../support/qemu-user.js';
 
 type A = 'arm' | 'x86';
 const TICK = 200_000;
@@ -258,7 +258,7 @@ describe.each(['arm', 'x86'] as const)('%s: user state across preemption', (arch
   });
 
   it('and the output is what the same program prints under qemu-user on a real kernel', () => {
-    if (!qemuAvailable(arch)) return;
+    if (!qemuAvailable(arch, 'the preemption register check')) return;
     const q = runUnderQemu(arch, CHURN[arch]);
     expect(q.status).toBe(0);
     expect(churn(arch, 150_000).out).toBe(q.stdout.toString('hex'));

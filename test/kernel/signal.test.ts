@@ -9,7 +9,7 @@ import { assembleProgram } from '../../src/machine/gas/index.js';
 import { runProgram } from '../../src/kernel/program.js';
 import { TASK_STOPPED, EXIT_ZOMBIE } from '../../src/kernel/layout.js';
 import { PROGRAM_PATH } from '../../src/kernel/boot.js';
-import { qemuAvailable, runUnderQemu } from '../support/qemu.js';
+import { qemuAvailable, runUnderQemu } from '../support/qemu-user.js';
 
 type A = 'arm' | 'x86';
 
@@ -114,7 +114,7 @@ const CASES = {
 
 describe.each(['arm', 'x86'] as const)('%s: signals, default actions', (arch) => {
   it('every scenario below exits the same under qemu-user on a real kernel (100: all statuses as expected)', () => {
-    if (!qemuAvailable(arch)) return;
+    if (!qemuAvailable(arch, 'the signal scenarios')) return;
     for (const steps of Object.values(CASES)) {
       const src = parentSignals(arch, steps, 'exit-status');
       const q = runUnderQemu(arch, src);

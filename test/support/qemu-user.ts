@@ -42,6 +42,8 @@ export interface QemuResult {
   /** Exit status as a shell reports it (128 + signal for a signal death). */
   status: number;
   out: string;
+  /** stdout as bytes, for programs that write binary data. */
+  stdout: Buffer;
 }
 
 /** Assembles, links and runs `src` under qemu-user; throws if the build fails. */
@@ -54,10 +56,10 @@ export function runUnderQemu(arch: Arch, src: string): QemuResult {
     if (as.status !== 0) throw new Error(`${t.as} failed: ${as.stderr}`);
     const ld = spawnSync(t.ld, ['-static', '-o', join(dir, 'p'), join(dir, 'p.o')], { encoding: 'utf8' });
     if (ld.status !== 0) throw new Error(`${t.ld} failed: ${ld.stderr}`);
-    const r = spawnSync(t.qemu, [join(dir, 'p')], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(t.qemu, [join(dir, 'p')], { timeout: 20_000 });
     if (r.error) throw r.error;
     const status = r.signal ? 128 + constants.signals[r.signal] : r.status!;
-    return { status, out: r.stdout };
+    return { status, out: r.stdout.toString('utf8'), stdout: r.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
