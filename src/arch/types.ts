@@ -212,6 +212,11 @@ export interface KernelArch {
    */
   readonly tif: ThreadInfoFlags;
   readonly syscallRegs: SyscallRegs;
+  /**
+   * The signal a user-mode CPU exception raises (arch/<arch>/kernel/traps.c):
+   * `intno` is what Unicorn reports (i386: the vector; ARM: QEMU's EXCP_*).
+   */
+  trapSignal(intno: number): number;
   /** `syscall.tbl` (asm/<arch>/syscall.tbl) parsed: number → name (e.g. 120 → "clone"). */
   syscallTable(): ReadonlyMap<number, string>;
   /**

@@ -164,7 +164,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       }
       if (!k.ops.isUserMode() && k.ops.fixupException?.()) continue; // an __ex_table entry: resume at its fixup
       if (!k.ops.isUserMode()) throw new KernelPanic(`unexpected exception ${intno} in kernel mode at 0x${pcOf(k).toString(16)}`);
-      userFault(k, t, SIGILL, `exception ${intno} at 0x${pcOf(k).toString(16)}`);
+      userFault(k, t, k.arch.trapSignal(intno), `exception ${intno} at 0x${pcOf(k).toString(16)}`);
       continue;
     }
     const now = (k.arch.cpu.name === 'arm' ? pcOf(k) & ~1 : pcOf(k)) >>> 0;

@@ -51,6 +51,7 @@ export function wake_up_state(k: Kernel, t: Task, state: number): boolean {
 
 /** wake_up_process: a sleeping task becomes TASK_RUNNING and joins the runqueue. */
 export function wake_up_process(k: Kernel, t: Task): boolean {
+  if (t.pid === 0) return false; // the idle task is never on the runqueue (it runs when nothing else can)
   if (t.state === TASK_RUNNING && t.v.get('on_rq')) return false;
   if (t.state & TASK_DEAD || t.exitState) return false;
   t.state = TASK_RUNNING;

@@ -46,6 +46,9 @@ export const armKernelArch: KernelArch = {
   layouts: { thread_info: threadInfo, pt_regs: ptRegs, thread_struct: threadStruct },
   pgtable: armPgtable,
   tif: TIF,
+  // traps.c / fault.c: QEMU's EXCP_UDEF (1) → SIGILL, EXCP_PREFETCH_ABORT (3) and
+  // EXCP_DATA_ABORT (4) → SIGSEGV, EXCP_BKPT (7) → SIGTRAP; anything else SIGILL.
+  trapSignal: (excp) => ({ 3: 11, 4: 11, 7: 5 } as Record<number, number>)[excp] ?? 4,
   // EABI: number in r7, arguments in r0–r5, result in r0.
   syscallRegs: {
     nr: 'ARM_r7',

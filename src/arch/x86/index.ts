@@ -47,6 +47,17 @@ export function parseSyscallTbl(text: string): Map<number, string> {
   return out;
 }
 
+/**
+ * traps.c: the signal each exception vector raises in user mode — #DE, #MF,
+ * #XM SIGFPE; #DB, #BP SIGTRAP; #UD SIGILL; #NP, #SS, #AC SIGBUS; the rest
+ * (#GP, #PF, #TS, #OF, #BR …) SIGSEGV.
+ */
+function trapSignal(vector: number): number {
+  const SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
+  const map: Record<number, number> = { 0: SIGFPE, 1: SIGTRAP, 3: SIGTRAP, 6: SIGILL, 11: SIGBUS, 12: SIGBUS, 16: SIGFPE, 17: SIGBUS, 19: SIGFPE };
+  return map[vector] ?? SIGSEGV;
+}
+
 let tableCache: ReadonlyMap<number, string> | undefined;
 
 export interface X86KernelArch extends KernelArch {
@@ -78,6 +89,7 @@ export const x86KernelArch: X86KernelArch = {
 
   pgtable: x86PageTable,
   tif: TIF,
+  trapSignal,
 
   syscallRegs: {
     nr: 'orig_ax',
