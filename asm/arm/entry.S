@@ -62,6 +62,7 @@ vector_swi:
 	mov	r9, r9, lsl #13
 	ldr	r10, [r9, #TI_TASK]		@ r10 = current: thread_info->task
 
+local_restart:					@ do_work_pending restarts an interrupted syscall here
 	ldr	r8, =sys_call_table		@ tbl = syscall table pointer
 
 	stmdb	sp!, {r4, r5}			@ push fifth and sixth args
@@ -113,9 +114,13 @@ work_pending:
 	mov	r0, sp				@ 'regs'
 	mov	r2, r8				@ 'syscall' (why)
 	bl	do_work_pending			@ a gate: reschedule, deliver signals
-	@ (Linux restarts an interrupted syscall when it returns non-zero; with no
-	@ signal handlers in this kernel it always returns 0.)
-	b	no_work_pending
+	cmp	r0, #0
+	beq	no_work_pending
+	@ A syscall a signal interrupted is restarted (no handler ran): r0 > 0 the
+	@ same one, r0 < 0 restart_syscall (nanosleep's restart_block).
+	movlt	r7, #0				@ scno = __NR_restart_syscall - __NR_SYSCALL_BASE
+	ldmia	sp, {r0 - r6}			@ have to reload r0 - r6
+	b	local_restart			@ ... and off we go
 
 @ ---------------------------------------------------------------------------
 @ ret_to_user / ret_slow_syscall: return to user mode restoring every

@@ -217,6 +217,17 @@ export interface KernelArch {
    * `intno` is what Unicorn reports (i386: the vector; ARM: QEMU's EXCP_*).
    */
   trapSignal(intno: number): number;
+  /**
+   * do_signal's syscall restart, when no handler runs (there are none here):
+   * the syscall at pt_regs (regsPa) returned -ERESTART*; make it run again.
+   * `block`: -ERESTART_RESTARTBLOCK, run restart_syscall instead.
+   * i386 rewinds eip over `int $0x80` and reloads eax (orig_ax or
+   * __NR_restart_syscall): user space re-executes the trap. ARM (3.x) restores
+   * r0 = ORIG_r0 and returns non-zero so the asm re-dispatches the syscall in
+   * the kernel (work_pending → local_restart; -1: with scno = restart_syscall).
+   * Returns what do_work_pending returns to the asm.
+   */
+  restartSyscall(mem: PhysMem, regsPa: number, block: boolean): number;
   /** `syscall.tbl` (asm/<arch>/syscall.tbl) parsed: number → name (e.g. 120 → "clone"). */
   syscallTable(): ReadonlyMap<number, string>;
   /**

@@ -110,6 +110,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       }
       t.kgen = null;
       if (t.syscallNr >= 0) {
+        t.syscallReturn = true;
         k.emit({ t: 'sys_exit', nr: t.syscallNr, name: k.syscallNames.get(t.syscallNr) ?? `syscall_${t.syscallNr}`, ret: r.value | 0 } as TraceEvent, t);
         t.syscallNr = -1;
       }
@@ -159,6 +160,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (intr !== null) {
       const intno = intr;
       if (intno === k.arch.cpu.syscallIntno && k.ops.isUserMode()) {
+        t.syscallReturn = false;
         k.ops.trapEntry(k.kstackTop(t));
         continue;
       }

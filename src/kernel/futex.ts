@@ -5,7 +5,7 @@ import { TASK_INTERRUPTIBLE } from './layout.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import { wait_event, wake_up_process } from './sched.js';
-import { signal_pending } from './signal.js';
+import { ERESTARTSYS, signal_pending } from './signal.js';
 import type { Task } from './task.js';
 
 const waiters = new WeakMap<Kernel, Map<string, Task[]>>();
@@ -29,7 +29,7 @@ export function* futex_wait(k: Kernel, t: Task, uaddr: number, val: number): KGe
   const i = q.indexOf(t);
   if (i >= 0) {
     q.splice(i, 1);
-    return -4; // EINTR
+    return ERESTARTSYS; // woken by a signal
   }
   return 0;
 }

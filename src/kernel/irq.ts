@@ -31,6 +31,7 @@ export function insns_to_next_interrupt(k: Kernel): number {
 /** The CPU takes the timer interrupt from user mode: the arch's IRQ entry; the asm then calls do_IRQ. */
 export function raise_timer_irq(k: Kernel, t: Task): void {
   k.irqInFlight = true;
+  t.syscallReturn = false;
   k.ops.irqEntry(k.kstackTop(t));
 }
 

@@ -27,6 +27,14 @@ export const SIGNAL_NAMES: Record<number, string> = {
   17: 'SIGCHLD', 18: 'SIGCONT', 19: 'SIGSTOP', 20: 'SIGTSTP', 21: 'SIGTTIN', 22: 'SIGTTOU',
 };
 
+// Kernel-internal syscall returns (include/linux/errno.h): a sleep ended by a
+// signal. They never reach user space: do_signal restarts the syscall (there
+// are no handlers, so nothing turns them into EINTR).
+export const ERESTARTSYS = -512;
+export const ERESTARTNOINTR = -513;
+export const ERESTARTNOHAND = -514;
+export const ERESTART_RESTARTBLOCK = -516;
+
 /** Highest signal number the pending mask holds (the model keeps the 32 classic signals). */
 export const _NSIG_MODEL = 32;
 

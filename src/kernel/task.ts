@@ -17,6 +17,12 @@ export class Task implements TaskRef {
   kfn = '';
   /** Syscall number of the in-flight syscall, -1 if none. */
   syscallNr = -1;
+  /**
+   * On the way back to user mode from a syscall (not an interrupt or a first
+   * run): do_signal may restart it. Plays the role of ARM's `why` register and
+   * i386's orig_ax >= 0 check.
+   */
+  syscallReturn = false;
   /** Kernel frames of the in-flight call, innermost last (for backtraces). */
   readonly kframes: string[] = [];
 

@@ -10,14 +10,14 @@ import { SCHEDULE } from './kfunc.js';
 import { __pa, list_entries } from './list.js';
 import { delay_group_leader, release_task } from './exit.js';
 import { add_wait_queue, remove_wait_queue } from './sched.js';
-import { signal_pending, wait_chldexit } from './signal.js';
+import { ERESTARTSYS, signal_pending, wait_chldexit } from './signal.js';
 import type { Task } from './task.js';
 
 export const WNOHANG = 1;
 export const WUNTRACED = 2;
 export const WCONTINUED = 8;
 const __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000;
-const ECHILD = -10, EFAULT = -14, EINTR = -4, EINVAL = -22;
+const ECHILD = -10, EFAULT = -14, EINVAL = -22;
 
 /**
  * pid > 0: that child; -1: any child. Process groups are not modelled yet
@@ -76,7 +76,7 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
       }
       if (!any) return ECHILD;
       if (options & WNOHANG) return 0;
-      if (signal_pending(t)) return EINTR; // -ERESTARTSYS; no handlers here, so no restart
+      if (signal_pending(t)) return ERESTARTSYS;
       t.state = TASK_INTERRUPTIBLE;
       yield* k.step('do_wait', `pid ${t.pid} sleeps (TASK_INTERRUPTIBLE) on wait_chldexit until a child changes state`);
       yield SCHEDULE;

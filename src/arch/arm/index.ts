@@ -48,6 +48,13 @@ export const armKernelArch: KernelArch = {
   tif: TIF,
   // traps.c / fault.c: QEMU's EXCP_UDEF (1) → SIGILL, EXCP_PREFETCH_ABORT (3) and
   // EXCP_DATA_ABORT (4) → SIGSEGV, EXCP_BKPT (7) → SIGTRAP; anything else SIGILL.
+  // do_signal (arch/arm/kernel/signal.c, 3.x), no handler: r0 = ORIG_r0; pc stays
+  // after the svc; the asm restarts the syscall itself (1), or restart_syscall (-1).
+  restartSyscall(mem, regsPa, block) {
+    const regs = new StructView(mem, ptRegs, regsPa);
+    regs.set('ARM_r0', regs.get('ARM_ORIG_r0'));
+    return block ? -1 : 1;
+  },
   trapSignal: (excp) => ({ 3: 11, 4: 11, 7: 5 } as Record<number, number>)[excp] ?? 4,
   // EABI: number in r7, arguments in r0–r5, result in r0.
   syscallRegs: {

@@ -18,6 +18,7 @@ import type { PhysMem } from '../../machine/struct.js';
 import type { KernelArch, KernelSource } from '../types.js';
 import { x86Cpu } from './cpu.js';
 import { TIF, asmOffsets, ptRegsLayout, threadInfoLayout, threadStructLayout } from './layout.js';
+import { StructView } from '../../machine/struct.js';
 import { attachX86, type X86CpuOps } from './ops.js';
 import { x86PageTable } from './pgtable.js';
 import { copyKernelThread, copyThread, copyThreadTls, flushThread, setTls, startThread } from './thread.js';
@@ -58,6 +59,9 @@ function trapSignal(vector: number): number {
   return map[vector] ?? SIGSEGV;
 }
 
+/** __NR_restart_syscall: 0 on i386 (and ARM EABI). */
+const NR_restart_syscall = 0;
+
 let tableCache: ReadonlyMap<number, string> | undefined;
 
 export interface X86KernelArch extends KernelArch {
@@ -90,6 +94,13 @@ export const x86KernelArch: X86KernelArch = {
   pgtable: x86PageTable,
   tif: TIF,
   trapSignal,
+  // handle_signal's "no handler" case (arch/x86/kernel/signal.c do_signal).
+  restartSyscall(mem, regsPa, block) {
+    const regs = new StructView(mem, ptRegsLayout, regsPa);
+    regs.set('ax', block ? NR_restart_syscall : regs.get('orig_ax'));
+    regs.set('ip', regs.get('ip') - 2); // back over `int $0x80` (cd 80)
+    return 0;
+  },
 
   syscallRegs: {
     nr: 'orig_ax',

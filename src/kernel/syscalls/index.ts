@@ -10,7 +10,7 @@ import { syscallHandlers, type Kernel, type SyscallHandler } from '../kernel.js'
 import type { KGen } from '../kfunc.js';
 import { SCHEDULE } from '../kfunc.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from '../layout.js';
-import { _NSIG_MODEL, send_signal, signal_pending, SIGCHLD } from '../signal.js';
+import { _NSIG_MODEL, ERESTARTNOHAND, send_signal, signal_pending, SIGCHLD } from '../signal.js';
 import type { Task } from '../task.js';
 import { do_wait } from '../wait.js';
 import { VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from '../mm/mm.js';
@@ -153,7 +153,7 @@ def('pause', (k, t) =>
       yield SCHEDULE;
     }
     t.state = TASK_RUNNING;
-    return -4; // -EINTR (-ERESTARTNOHAND seen by user space as EINTR)
+    return ERESTARTNOHAND; // a handler would make it EINTR; without one, pause() is restarted
   })(),
 );
 

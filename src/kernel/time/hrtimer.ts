@@ -21,7 +21,7 @@ import type { KGen } from '../kfunc.js';
 import { SCHEDULE } from '../kfunc.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING } from '../layout.js';
 import { wake_up_process } from '../sched.js';
-import { signal_pending } from '../signal.js';
+import { ERESTARTNOHAND, ERESTART_RESTARTBLOCK, signal_pending } from '../signal.js';
 import type { Task } from '../task.js';
 import { KTIME_MAX, ktime_add_safe, ktime_get, ns_to_timespec, timekeeping_skip_idle } from './clock.js';
 
@@ -218,24 +218,22 @@ export function take_restart_block(t: Task): NanosleepRestart | undefined {
   return r;
 }
 
-const EINTR = -4, EFAULT = -14;
+const EFAULT = -14;
 
 /**
  * hrtimer_nanosleep: `expires` is already a CLOCK_MONOTONIC time (the caller
  * converts relative and REALTIME requests; `abs` says which the request
  * was). On a signal a relative sleep writes the remaining time to rmtp (if
- * given) and saves a restart_block; an absolute one just fails with EINTR.
- * Linux returns
- * -ERESTART_RESTARTBLOCK / -ERESTARTNOHAND there, which signal delivery turns
- * into EINTR for a handled signal: the model has no handlers yet, so this
- * returns -EINTR directly.
+ * given), saves a restart_block and returns -ERESTART_RESTARTBLOCK (do_signal
+ * then restarts it through restart_syscall, to the same expiry); an absolute
+ * one returns -ERESTARTNOHAND (restarted as it was).
  */
 export function* hrtimer_nanosleep(k: Kernel, t: Task, expires: number, abs: boolean, clockid: number, rmtp: number): KGen<number> {
   const timer = hrtimer_init_sleeper(k, t);
   if (yield* do_nanosleep(k, t, timer, expires)) return 0;
   if (abs) {
     yield* k.step('do_nanosleep', `pid ${t.pid} woken by a signal (absolute sleep: no remaining time)`);
-    return EINTR;
+    return ERESTARTNOHAND;
   }
   const rem = expires - ktime_get(k);
   if (rem <= 0) return 0;
@@ -246,7 +244,7 @@ export function* hrtimer_nanosleep(k: Kernel, t: Task, expires: number, abs: boo
     if (!ok) return EFAULT;
   }
   yield* k.step('do_nanosleep', `pid ${t.pid} woken by a signal ${rem} ns early${rmtp ? `: *rmtp = {${ns_to_timespec(rem).sec}, ${ns_to_timespec(rem).nsec}}` : ''}`);
-  return EINTR;
+  return ERESTART_RESTARTBLOCK;
 }
 
 /** hrtimer_nanosleep_restart: sleep on until the original expiry (and still report rem, as the first call would). */
