@@ -191,6 +191,7 @@ export class Kernel {
       this.swapperPgd = this.pages.allocPages(Math.log2(arch.pgtable.pgdSize / PAGE_SIZE));
       arch.pgtable.initKernel(this.mem, this.swapperPgd, this.mem.size, () => this.pages.allocPages(0), vectorsPa);
       this.mm = new MemoryManager(this.mem, this.pages, arch.pgtable, this.caches.mm_struct, this.caches.vm_area_struct, this.swapperPgd);
+      this.mm.note = (fn, text) => this.emit({ t: 'note', fn, text } as TraceEvent);
 
       this.ops = arch.attach(this.cpu, this.mem, (n) => this.sym(n));
       this.cpu.setTlbMode('virtual');

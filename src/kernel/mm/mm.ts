@@ -9,6 +9,8 @@ import { __pa, __va } from '../list.js';
 import type { PageAllocator } from './page_alloc.js';
 import type { KmemCache } from './slab.js';
 
+
+const hex = (v: number): string => (v >>> 0).toString(16);
 export const VM_READ = 0x1;
 export const VM_WRITE = 0x2;
 export const VM_EXEC = 0x4;
@@ -26,6 +28,8 @@ export interface MmStats {
 
 export class MemoryManager {
   readonly stats: MmStats = { cowCopies: 0, cowReuses: 0, demandZero: 0 };
+  /** Narrates what a fault did (the kernel points it at its trace stream): (kernel function, text). */
+  note: (fn: string, text: string) => void = () => {};
 
   constructor(
     readonly mem: PhysMem,
@@ -150,6 +154,7 @@ export class MemoryManager {
     if (!pte) {
       this.mapNewPage(mmVa, va, flags); // do_anonymous_page
       this.stats.demandZero++;
+      this.note('do_anonymous_page', `${access} fault at 0x${hex(va)}: a zeroed page mapped there`);
       return true;
     }
     if (access === 'write' && !pte.prot.write) return this.doWpPage(pgd, va, ((pte.pa & ~(PAGE_SIZE - 1)) >>> 0), flags);
@@ -162,6 +167,7 @@ export class MemoryManager {
     if (this.pages.pageCount(oldPa) === 1) {
       this.pgtable.setPte(this.mem, pgd, page, oldPa, this.protOf(flags, true), this.allocTable);
       this.stats.cowReuses++;
+      this.note('do_wp_page', `write fault at 0x${hex(va)}: copy-on-write page, but this mm is its last user — frame 0x${hex(oldPa)} reused, made writable`);
       return true;
     }
     const newPa = this.pages.allocPages(0);
@@ -169,6 +175,7 @@ export class MemoryManager {
     this.pgtable.setPte(this.mem, pgd, page, newPa, this.protOf(flags, true), this.allocTable);
     this.pages.putPage(oldPa);
     this.stats.cowCopies++;
+    this.note('do_wp_page', `write fault at 0x${hex(va)}: copy-on-write page shared — copied from frame 0x${hex(oldPa)} to a new frame 0x${hex(newPa)}, mapped writable`);
     return true;
   }
 
