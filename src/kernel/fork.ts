@@ -17,6 +17,7 @@ import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
 import { onStack } from './onstack.js';
 import { wake_up_new_task } from './sched.js';
+import { init_waitqueue_head } from './wait_queue.js';
 import { Task } from './task.js';
 
 export const CSIGNAL = 0x000000ff;
@@ -160,6 +161,7 @@ function* copy_signal(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> 
   s.set('live', 1);
   s.set('nr_threads', 1);
   s.set('rlim_nproc', new StructView(k.mem, signal_struct, __pa(old)).get('rlim_nproc'));
+  init_waitqueue_head(k, __va(pa) + signal_struct.offsetOf('wait_chldexit'));
   p.v.set('signal', __va(pa));
   yield* k.step('copy_signal', `new signal_struct 0x${__va(pa).toString(16)}`);
 }

@@ -15,6 +15,7 @@ import { __pa, __va, INIT_LIST_HEAD } from './list.js';
 import { MemoryManager, type Access } from './mm/mm.js';
 import { PageAllocator, alignUp } from './mm/page_alloc.js';
 import { KmemCache } from './mm/slab.js';
+import { init_waitqueue_head } from './wait_queue.js';
 import { Task } from './task.js';
 import { ktime_get, Timekeeper } from './time/clock.js';
 import { HrtimerClockBase } from './time/hrtimer.js';
@@ -94,8 +95,6 @@ export class Kernel {
   sleepingIdle = false;
   /** The timer interrupt was taken and do_IRQ has not finished it yet. */
   irqInFlight = false;
-  /** Wait queues by the guest address of their wait_queue_head_t (see sched.ts add_wait_queue). */
-  readonly waitQueues = new Map<number, Task[]>();
   readonly swapperPgd: number;
   lastFault: FaultInfo | null = null;
   readonly opts: Required<KernelOptions>;
@@ -331,6 +330,7 @@ export class Kernel {
     sig.set('live', 1);
     sig.set('nr_threads', 1);
     sig.set('rlim_nproc', this.opts.rlimitNproc);
+    init_waitqueue_head(this, __va(sig.pa) + signal_struct.offsetOf('wait_chldexit'));
     t.v.set('signal', __va(sig.pa));
     this.pidHash.set(0, t);
     return t;

@@ -7,6 +7,12 @@ import { defineStruct, type StructLayout } from '../machine/struct.js';
 
 export const list_head = defineStruct('list_head', [['next', 'u32'], ['prev', 'u32']]);
 
+/** wait_queue_head_t (include/linux/wait.h): a lock and the list of waiters. */
+export const wait_queue_head = defineStruct('wait_queue_head', [['lock', 'u32'], ['task_list', { struct: list_head }]]);
+
+/** wait_queue_t: flags, private (the sleeping task), func (the wake function), task_list. */
+export const wait_queue = defineStruct('__wait_queue', [['flags', 'u32'], ['private', 'u32'], ['func', 'u32'], ['task_list', { struct: list_head }]]);
+
 /** include/linux/sched.h, task_struct: the fields the process path uses. */
 export function taskStructLayout(thread: StructLayout): StructLayout {
   return defineStruct('task_struct', [
@@ -105,7 +111,7 @@ export const signal_struct = defineStruct('signal_struct', [
   ['sigcnt', 'i32'],
   ['live', 'i32'],
   ['nr_threads', 'i32'],
-  ['wait_chldexit', { struct: list_head }], // wait queue head of wait4 sleepers (the queue itself is kept by the kernel: k.waitQueues)
+  ['wait_chldexit', { struct: wait_queue_head }], // wait4 sleepers (do_wait), woken by __wake_up_parent
   ['group_exit_code', 'i32'],
   ['flags', 'u32'],
   ['rlim_nproc', 'u32'],

@@ -140,27 +140,6 @@ export function* schedule(k: Kernel): KGen<void> {
   yield SCHEDULE;
 }
 
-// Wait queues (include/linux/wait.h), keyed by the guest address of the
-// wait_queue_head_t: sleepers wait for one event, not for any wake-up.
-
-export function add_wait_queue(k: Kernel, head: number, t: Task): void {
-  let q = k.waitQueues.get(head);
-  if (!q) k.waitQueues.set(head, (q = []));
-  if (!q.includes(t)) q.push(t);
-}
-
-export function remove_wait_queue(k: Kernel, head: number, t: Task): void {
-  const q = k.waitQueues.get(head);
-  const i = q ? q.indexOf(t) : -1;
-  if (i >= 0) q!.splice(i, 1);
-  if (q && q.length === 0) k.waitQueues.delete(head);
-}
-
-/** __wake_up(q, TASK_NORMAL): every sleeper on the queue, in the order they slept. */
-export function __wake_up(k: Kernel, head: number): void {
-  for (const t of [...(k.waitQueues.get(head) ?? [])]) wake_up_state(k, t, TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE);
-}
-
 /** Sleeps in state until cond() holds (wait_event). Signals are checked by the caller. */
 export function* wait_event(k: Kernel, state: number, cond: () => boolean): KGen<void> {
   while (!cond()) {

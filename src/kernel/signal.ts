@@ -14,7 +14,8 @@ import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
 import { SCHEDULE } from './kfunc.js';
 import { __pa, list_entries } from './list.js';
-import { __wake_up, clear_tsk_thread_flag, set_tsk_thread_flag, wake_up_state } from './sched.js';
+import { clear_tsk_thread_flag, set_tsk_thread_flag, wake_up_state } from './sched.js';
+import { __wake_up } from './wait_queue.js';
 import type { Task } from './task.js';
 
 export const SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8,

@@ -9,7 +9,7 @@ import type { KGen } from './kfunc.js';
 import { SCHEDULE } from './kfunc.js';
 import { __pa, list_entries } from './list.js';
 import { delay_group_leader, release_task } from './exit.js';
-import { add_wait_queue, remove_wait_queue } from './sched.js';
+import { add_wait_queue, remove_wait_queue } from './wait_queue.js';
 import { ERESTARTSYS, signal_pending, wait_chldexit } from './signal.js';
 import type { Task } from './task.js';
 
@@ -52,8 +52,7 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
   if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) return EINVAL;
   const chOff = k.taskLayout.offsetOf('children');
   const sibOff = k.taskLayout.offsetOf('sibling');
-  const queue = wait_chldexit(k, t);
-  add_wait_queue(k, queue, t);
+  const entry = add_wait_queue(k, wait_chldexit(k, t), t);
   try {
     for (;;) {
       let any = false;
@@ -83,6 +82,6 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
       t.state = TASK_RUNNING;
     }
   } finally {
-    remove_wait_queue(k, queue, t);
+    remove_wait_queue(k, entry);
   }
 }
