@@ -8,8 +8,9 @@
 //           → µs per syscall. Everything the model adds sits on this path.
 //   fork    clone(SIGCHLD) + child exit_group(0) + parent wait4 → µs per cycle: the
 //           modelled process path (copy_process, COW, schedule, exit, reap).
-//   step    Machine.step() on the bare snippet machine (the debugger's single step)
-//           → µs per instruction, against Machine.run() on the same loop.
+//   Machine the bare snippet Machine (src/machine): step() — the debugger's single step —
+//           in µs per instruction, against run() on the same loop; and run() with one
+//           range-bounded JS code hook that never fires (the kernel has such hooks).
 // The same .S files are run by trapdoor (runProgram, in this process: what `trapdoor run`
 // calls) and, assembled by GNU as/ld, by qemu-arm / qemu-i386 (a fresh process per run).
 // For x86 the GNU binary is also run directly on the host when it can (an i386 binary on an
@@ -22,7 +23,7 @@
 // reported separately as "fixed".
 //
 // Options: --quick (smaller N, 3 repetitions: a smoke run, not for the README),
-//          --only loop,getpid,fork,step   --json FILE (default bench/results.json).
+//          --only loop,getpid,fork,machine   --json FILE (default bench/results.json).
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ const arg = (name: string): string | undefined => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'loop,getpid,fork,step').split(','));
+const only = new Set((arg('--only') ?? 'loop,getpid,fork,machine').split(','));
 const root = projectRoot();
 const jsonPath = arg('--json') ?? join(root, 'bench', 'results.json');
 
@@ -164,7 +165,7 @@ function hostRuns(bin: string): boolean {
 
 interface Row {
   arch: Arch;
-  workload: Workload | 'step';
+  workload: Workload | 'Machine.run' | 'Machine.run+hook' | 'Machine.step';
   unit: string;
   iters: Partial<Record<Runner, number>>;
   /** Per-operation figure in `unit`, for trapdoor, qemu-user, and the host (x86 only); null = not measured. */
@@ -250,20 +251,51 @@ function workload(arch: Arch, w: Workload): void {
   });
 }
 
-// ---------------------------------------------------------------- Machine.step()
+// ---------------------------------------------------------------- the bare Machine
 
 const STEP_SNIPPET: Record<Arch, string> = {
   arm: '1: add r5, r5, #3\n sub r4, r4, #1\n b 1b\n',
   x86: '1: addl $3, %edx\n subl $1, %ecx\n jmp 1b\n',
 };
 
-function stepCost(arch: Arch): void {
-  process.stderr.write(`  step-${arch}: Machine.step() …`);
+/** A bare Machine with the endless 3-instruction loop loaded at `at`. */
+function loopMachine(arch: Arch, at: number): Machine {
   const m = new Machine(archCpu(arch));
+  m.load(at, assembleProgram(STEP_SNIPPET[arch], { arch, textAddr: at }).sections[0]!.bytes);
+  return m;
+}
+
+function machineRow(arch: Arch, workload: Row['workload'], unit: string, iters: number, value: number, raw: number[], note?: string): void {
+  rows.push({
+    arch, workload, unit, iters: { trapdoor: iters }, trapdoor: value, qemu: null, host: null, slowdown: null,
+    fixed: { trapdoor: 0, qemu: null, host: null }, note, raw: { runs: raw },
+  });
+}
+
+/**
+ * The bare snippet Machine: Machine.step() (what a debugger's single step costs) against
+ * Machine.run() on the same loop; and Machine.run() again with one JS code hook bounded to an
+ * address the loop never reaches — the kernel installs such hooks (its gate page), and
+ * comparing this with the `loop` row shows what they cost every guest instruction.
+ */
+function machineCosts(arch: Arch): void {
+  process.stderr.write(`  Machine-${arch}: run, run + bounded hook, step …`);
+  const at = 0x10000;
+  const runInsns = 3 * ITERS.loop.trapdoor;
+  const runs: { seconds: number; times: number[] }[] = [];
+  for (const hooked of [false, true]) {
+    const m = loopMachine(arch, at);
+    try {
+      if (hooked) m.cpu.hookCode(0x800000, 0x800003, () => {});
+      runs.push(measure(() => timed(() => m.run({ from: at, budget: runInsns }))));
+    } finally {
+      m.close();
+    }
+  }
+  const m = loopMachine(arch, at);
+  let steps;
   try {
-    const at = 0x10000;
-    m.load(at, assembleProgram(STEP_SNIPPET[arch], { arch, textAddr: at }).sections[0]!.bytes);
-    const steps = measure(() => {
+    steps = measure(() => {
       m.run({ from: at, budget: 1 });
       const before = m.cpu.retired;
       const r = timed(() => {
@@ -272,28 +304,18 @@ function stepCost(arch: Arch): void {
       if (m.cpu.retired - before !== STEPS) throw new Error(`${STEPS} steps retired ${m.cpu.retired - before} instructions`);
       return r;
     });
-    // The same loop at full speed, as the reference: Machine.run() over 30 M instructions.
-    const runInsns = 3 * ITERS.loop.trapdoor;
-    const run = measure(() => timed(() => m.run({ from: at, budget: runInsns })));
-    const stepUs = (steps.seconds / STEPS) * 1e6;
-    const runUs = (run.seconds / runInsns) * 1e6;
-    process.stderr.write(' done\n');
-    rows.push({
-      arch,
-      workload: 'step',
-      unit: 'µs per step()',
-      iters: { trapdoor: STEPS },
-      trapdoor: stepUs,
-      qemu: null,
-      host: null,
-      slowdown: null,
-      fixed: { trapdoor: 0, qemu: null, host: null },
-      note: `${(stepUs / runUs).toFixed(0)}× Machine.run()'s ${(runUs * 1000).toFixed(1)} ns per instruction`,
-      raw: { steps: steps.times, run30M: run.times },
-    });
   } finally {
     m.close();
   }
+  process.stderr.write(' done\n');
+  const [bare, hooked] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  const mips = (sec: number) => runInsns / sec / 1e6;
+  const runNs = (bare.seconds / runInsns) * 1e9;
+  const stepUs = (steps.seconds / STEPS) * 1e6;
+  machineRow(arch, 'Machine.run', 'M guest insns/s', runInsns, mips(bare.seconds), bare.times, `${runNs.toFixed(1)} ns per instruction`);
+  machineRow(arch, 'Machine.run+hook', 'M guest insns/s', runInsns, mips(hooked.seconds), hooked.times,
+    `${(hooked.seconds / bare.seconds).toFixed(1)}× Machine.run()'s time`);
+  machineRow(arch, 'Machine.step', 'µs per step()', STEPS, stepUs, steps.times, `${((stepUs * 1000) / runNs).toFixed(0)}× Machine.run()'s time per instruction`);
 }
 
 // ---------------------------------------------------------------- main
@@ -331,7 +353,7 @@ for (const arch of ARCHES) {
 try {
   for (const arch of ARCHES) {
     for (const w of ['loop', 'getpid', 'fork'] as const) if (only.has(w)) workload(arch, w);
-    if (only.has('step')) stepCost(arch);
+    if (only.has('machine')) machineCosts(arch);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -344,7 +366,7 @@ if (machine.load.before > 0.5) {
   loud(`the machine was busy before the run (1-minute load average ${machine.load.before.toFixed(2)} on ${machine.cores} cores): wall times are inflated and noisy — rerun on an idle machine`);
 }
 
-const f = (x: number | null, d = 2) => (x === null ? 'n/a' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
+const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2));
 /** 10000000 → 10M */
 const si = (x: number) => (x >= 1e6 && x % 1e6 === 0 ? `${x / 1e6}M` : x >= 1e3 && x % 1e3 === 0 ? `${x / 1e3}k` : String(x));
 /** 12× slower / 3.4× faster: always a factor ≥ 1, and the direction in words. */
@@ -352,7 +374,7 @@ const ratio = (x: number) => {
   const k = x >= 1 ? x : 1 / x;
   return `${k.toFixed(k < 10 ? 1 : 0)}× ${x >= 1 ? 'slower' : 'faster'}`;
 };
-const header = ['arch', 'workload', 'N td / qemu', 'guest insns/op', 'unit', 'trapdoor', 'qemu-user', 'trapdoor vs qemu', 'host (i386)', 'fixed td / qemu (ms)'];
+const header = ['arch', 'workload', 'N td / qemu', 'guest insns/op', 'unit', 'trapdoor', 'qemu-user', 'vs qemu-user (or note)', 'host (i386)', 'fixed td / qemu (ms)'];
 const table = rows.map((r) => [
   r.arch,
   r.workload,
@@ -363,7 +385,7 @@ const table = rows.map((r) => [
   f(r.qemu),
   r.slowdown === null ? (r.note ?? 'n/a') : ratio(r.slowdown),
   f(r.host),
-  r.workload === 'step' ? '' : `${f(r.fixed.trapdoor * 1e3, 0)} / ${f(r.fixed.qemu === null ? null : r.fixed.qemu * 1e3, 0)}`,
+  r.workload.startsWith('Machine') ? '' : `${(r.fixed.trapdoor * 1e3).toFixed(0)} / ${r.fixed.qemu === null ? 'n/a' : (r.fixed.qemu * 1e3).toFixed(0)}`,
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
 const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
