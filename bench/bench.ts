@@ -35,6 +35,7 @@ import { projectRoot } from '../src/cpu/libs.js';
 import { runProgram } from '../src/kernel/program.js';
 import { assembleProgram } from '../src/machine/gas/index.js';
 import { Machine } from '../src/machine/machine.js';
+import { Unicorn } from '../src/cpu/unicorn.js';
 
 type Arch = 'arm' | 'x86';
 type Workload = 'loop' | 'getpid' | 'fork';
@@ -112,12 +113,31 @@ function loud(msg: string): void {
 
 // ---------------------------------------------------------------- trapdoor (runProgram)
 
-/** One run of a workload under the modelled kernel: wall seconds and guest instructions. */
-function trapdoorOnce(arch: Arch, w: Workload, iters: number): { seconds: number; value: number } {
+// Two counters, so the table can say where the time goes (each is one increment, ~free):
+// uc_emu_start calls (every stop into JS and restart of the CPU costs µs), and calls of the
+// kernel's TLB-fill hook (a JS callback per TLB miss: the guest page-table walk).
+let cpuEntries = 0;
+let tlbFills = 0;
+const emuStart = Unicorn.prototype.emuStart;
+Unicorn.prototype.emuStart = function (this: Unicorn, ...args: Parameters<typeof emuStart>) {
+  cpuEntries++;
+  return emuStart.apply(this, args);
+};
+const hookTlbFill = Unicorn.prototype.hookTlbFill;
+Unicorn.prototype.hookTlbFill = function (this: Unicorn, fn: Parameters<typeof hookTlbFill>[0]) {
+  return hookTlbFill.call(this, (va, type) => {
+    tlbFills++;
+    return fn(va, type);
+  });
+};
+
+/** One run of a workload under the modelled kernel: wall seconds, guest instructions, CPU entries. */
+function trapdoorOnce(arch: Arch, w: Workload, iters: number): { seconds: number; value: { insns: number; entries: number; fills: number } } {
   const prog = assembleProgram(source(w, arch, iters), { arch, fileName: `${w}-${arch}.S` });
+  const [entries0, fills0] = [cpuEntries, tlbFills];
   const r = timed(() => runProgram(kernelArch(arch), prog, { budget: 1e12 }));
   const res = r.value;
-  const insns = res.kernel.now;
+  const insns = { insns: res.kernel.now, entries: cpuEntries - entries0, fills: tlbFills - fills0 };
   res.kernel.close();
   if (res.status !== 0 || res.stop !== 'idle') {
     throw new Error(`trapdoor ${w}-${arch} (ITERS=${iters}) ended with status ${res.status} (${res.stop})`);
@@ -179,6 +199,10 @@ interface Row {
   fixed: { trapdoor: number; qemu: number | null; host: number | null; cli?: number };
   /** Guest instructions per operation (trapdoor's exact count; the same code runs under qemu). */
   guestInsnsPerOp?: number;
+  /** uc_emu_start calls per operation under trapdoor: JS → CPU transitions (each stop and restart costs µs). */
+  cpuEntriesPerOp?: number;
+  /** TLB-fill hook calls (JS) per operation under trapdoor. */
+  tlbFillsPerOp?: number;
   note?: string;
   /** Every timed run in seconds (N iterations and 0 iterations), for the spread behind the medians. */
   raw: Record<string, number[]>;
@@ -190,7 +214,9 @@ function workload(arch: Arch, w: Workload): void {
   process.stderr.write(`  ${w}-${arch}: trapdoor …`);
   const td0 = measure(() => trapdoorOnce(arch, w, 0));
   const tdN = measure(() => trapdoorOnce(arch, w, n.trapdoor));
-  const insnsPerOp = (tdN.value - td0.value) / n.trapdoor;
+  const insnsPerOp = (tdN.value.insns - td0.value.insns) / n.trapdoor;
+  const entriesPerOp = (tdN.value.entries - td0.value.entries) / n.trapdoor;
+  const fillsPerOp = (tdN.value.fills - td0.value.fills) / n.trapdoor;
   const raw: Record<string, number[]> = { trapdoorN: tdN.times, trapdoor0: td0.times };
   const dts: Partial<Record<Runner, number>> = { trapdoor: tdN.seconds - td0.seconds };
   const fixed: Row['fixed'] = { trapdoor: td0.seconds, qemu: null, host: null };
@@ -247,6 +273,8 @@ function workload(arch: Arch, w: Workload): void {
     slowdown: qv === null || td === null ? null : w === 'loop' ? qv / td : td / qv,
     fixed,
     guestInsnsPerOp: insnsPerOp,
+    cpuEntriesPerOp: entriesPerOp,
+    tlbFillsPerOp: fillsPerOp,
     raw,
   });
 }
@@ -374,12 +402,14 @@ const ratio = (x: number) => {
   const k = x >= 1 ? x : 1 / x;
   return `${k.toFixed(k < 10 ? 1 : 0)}× ${x >= 1 ? 'slower' : 'faster'}`;
 };
-const header = ['arch', 'workload', 'N td / qemu', 'guest insns/op', 'unit', 'trapdoor', 'qemu-user', 'vs qemu-user (or note)', 'host (i386)', 'fixed td / qemu (ms)'];
+const header = ['arch', 'workload', 'N td / qemu', 'guest insns/op', 'CPU entries/op', 'TLB fills/op', 'unit', 'trapdoor', 'qemu-user', 'vs qemu-user (or note)', 'host (i386)', 'fixed td / qemu (ms)'];
 const table = rows.map((r) => [
   r.arch,
   r.workload,
   [r.iters.trapdoor, r.iters.qemu].filter((x) => x !== undefined).map(si).join(' / '),
   r.guestInsnsPerOp === undefined ? '' : String(r.guestInsnsPerOp),
+  r.cpuEntriesPerOp === undefined ? '' : String(r.cpuEntriesPerOp),
+  r.tlbFillsPerOp === undefined ? '' : String(Math.round(r.tlbFillsPerOp * 100) / 100),
   r.unit,
   f(r.trapdoor),
   f(r.qemu),
