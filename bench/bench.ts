@@ -14,7 +14,9 @@
 // The same .S files are run by trapdoor (runProgram, in this process: what `trapdoor run`
 // calls) and, assembled by GNU as/ld, by qemu-arm / qemu-i386 (a fresh process per run).
 // For x86 the GNU binary is also run directly on the host when it can (an i386 binary on an
-// x86-64 kernel), as context only.
+// x86-64 kernel), as context only. Under trapdoor, exact counts per operation are reported
+// too — guest instructions, CPU entries (uc_emu_start calls), TLB-fill hook calls — to show
+// where the time goes.
 //
 // Method: deterministic workloads; every measurement is warmed up once, then repeated REPS
 // times, and the median is reported. Per-operation costs are differential,
@@ -27,7 +29,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archCpu } from '../src/arch/index.js';
 import { kernelArch } from '../src/arch/kernel-arch.js';
@@ -59,7 +61,7 @@ const REPS = quick ? 3 : 5;
  */
 type Runner = 'trapdoor' | 'qemu' | 'host';
 const FULL: Record<Workload, Record<Runner, number>> = {
-  loop: { trapdoor: 10_000_000, qemu: 200_000_000, host: 200_000_000 },
+  loop: { trapdoor: 10_000_000, qemu: 200_000_000, host: 1_000_000_000 },
   getpid: { trapdoor: 100_000, qemu: 1_000_000, host: 100_000 },
   fork: { trapdoor: 3_000, qemu: 500, host: 3_000 },
 };
@@ -361,6 +363,14 @@ const machine = {
   cpu: cpuModel,
   cores: cpus().length,
   node: process.version,
+  kernel: release(),
+  unicorn: (() => {
+    try {
+      return (JSON.parse(readFileSync(join(root, '.deps', 'config.json'), 'utf8')) as { unicornVersion?: string }).unicornVersion ?? '?';
+    } catch {
+      return '?';
+    }
+  })(),
   qemu: { arm: qemuVersion('qemu-arm'), x86: qemuVersion('qemu-i386') },
   date: new Date().toISOString().slice(0, 10),
   quick,
@@ -425,7 +435,7 @@ for (const r of table) console.log(line(r));
 for (const r of rows) {
   if (r.fixed.cli !== undefined) console.log(`\`trapdoor run\` of the empty ${r.arch} loop program, end to end: ${(r.fixed.cli * 1e3).toFixed(0)} ms`);
 }
-console.log(`\n${machine.cpu} (${machine.cores} cores), Node ${machine.node}, ${machine.qemu.arm ?? 'qemu-arm missing'}; median of ${REPS} after 1 warm-up.`);
+console.log(`\n${machine.cpu} (${machine.cores} cores), Linux ${machine.kernel}, Node ${machine.node}, Unicorn ${machine.unicorn}, ${machine.qemu.arm ?? 'qemu-arm missing'}; median of ${REPS} after 1 warm-up.`);
 for (const w of warnings) console.log(`WARNING: ${w}`);
 
 writeFileSync(jsonPath, JSON.stringify({ machine, iters: ITERS, steps: STEPS, rows, warnings }, null, 2) + '\n');
