@@ -13,6 +13,10 @@ import koffi, { type TypeObject } from 'koffi';
 import { nativeLibs } from './libs.js';
 import { UC } from './uc-consts.js';
 
+
+/** td_counter's single trap addresses (TD_TRAP_ADDRS) and its size in 64-bit words. */
+const TRAP_ADDRS = 4;
+const COUNTER_WORDS = 4 + TRAP_ADDRS + 1;
 export type CpuArch = 'arm' | 'x86';
 
 type Ptr = unknown;
@@ -156,9 +160,10 @@ export class Unicorn {
     const base = koffi.address(this.batchVals) as bigint;
     for (let i = 0; i < MAX_BATCH; i++) ptrs[i] = base + BigInt(8 * i);
 
-    this.counterPtr = koffi.alloc('uint64_t', 2);
-    this.counter = new BigUint64Array(koffi.view(this.counterPtr, 16));
-    this.counter[0] = 0n;
+    // struct td_counter (native/td_hooks.c): retired, stop_at, trap_lo, trap_hi, trap_addr[4], trap_hit.
+    this.counterPtr = koffi.alloc('uint64_t', COUNTER_WORDS);
+    this.counter = new BigUint64Array(koffi.view(this.counterPtr, 8 * COUNTER_WORDS));
+    this.counter.fill(0n);
     this.counter[1] = 0xffffffffffffffffn;
     const hh = [0];
     this.check('td_add_counter', this.a.td_add_counter(this.handle, hh, this.counterPtr));
@@ -334,6 +339,24 @@ export class Unicorn {
     this.callbacks.delete(h);
   }
 
+  /**
+   * Trap addresses, checked by the native counter before each instruction:
+   * reaching one stops the CPU (after counting it) and `trapHit` says which.
+   * `range` is [lo, hi); `addrs` at most four single addresses.
+   */
+  setTraps(range: [number, number] | null, addrs: readonly number[] = []): void {
+    if (addrs.length > TRAP_ADDRS) throw new Error(`at most ${TRAP_ADDRS} single trap addresses`);
+    this.counter[2] = BigInt(range ? range[0] >>> 0 : 0);
+    this.counter[3] = BigInt(range ? range[1] >>> 0 : 0);
+    for (let i = 0; i < TRAP_ADDRS; i++) this.counter[4 + i] = BigInt(addrs[i] ?? 0);
+  }
+
+  /** The trap address the last run stopped at, or null. */
+  get trapHit(): number | null {
+    const v = this.counter[4 + TRAP_ADDRS]!;
+    return v ? Number(v) : null;
+  }
+
   /** Instructions retired since the engine was opened (exact; counted in C). */
   get retired(): number {
     return Number(this.counter[0]);
@@ -347,6 +370,7 @@ export class Unicorn {
   emuStart(begin: number, until: number, maxInsns = Number.MAX_SAFE_INTEGER): number {
     const h = this.live();
     this.pending = undefined;
+    this.counter[4 + TRAP_ADDRS] = 0n; // trap_hit
     this.counter[1] = maxInsns >= Number.MAX_SAFE_INTEGER ? 0xffffffffffffffffn : this.counter[0]! + BigInt(maxInsns);
     const rc = this.a.uc_emu_start(h, BigInt(begin >>> 0), BigInt(until >>> 0), 0n, 0) as number;
     if (this.pending !== undefined) {

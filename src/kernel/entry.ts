@@ -130,7 +130,6 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     }
     const pc = pcOf(k);
     k.pendingIntr = null;
-    k.pendingGate = null;
     k.lastFault = null;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
     const started = k.now;
@@ -142,7 +141,8 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       account_cpu_run(k, t, started); // utime/stime (time/cputime.ts)
     }
 
-    const gate = k.pendingGate as Gate | null;
+    const hit = k.cpu.trapHit;
+    const gate = hit !== null ? k.gateAt(hit) : null;
     if (gate) {
       const g = gate;
       t.gateReturn = k.ops.gateEnter();

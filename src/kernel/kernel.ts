@@ -195,8 +195,8 @@ export class Kernel {
       this.ops = arch.attach(this.cpu, this.mem, (n) => this.sym(n));
       this.cpu.setTlbMode('virtual');
       this.cpu.hookTlbFill((va, type) => this.tlbFill(va, type));
-      this.cpu.hookCode(this.gateBase, this.gateEnd - 1, (addr) => this.onGate(addr));
-      for (const a of this.ops.hardwareStops) this.cpu.hookCode(a, a, () => this.cpu.emuStop());
+      // The native counter stops the CPU on the gate area and on the hardware stops (entry.ts reads trapHit).
+      this.cpu.setTraps([this.gateBase, this.gateEnd], this.ops.hardwareStops);
       this.cpu.hookInterrupt((intno) => {
             this.pendingIntr = intno;
         this.cpu.emuStop();
@@ -213,7 +213,6 @@ export class Kernel {
   }
 
   pendingIntr: number | null = null;
-  pendingGate: Gate | null = null;
   pendingBreak: number | null = null;
   /** Retired-instruction count when the last CPU run started (a breakpoint at the start pc is stepped over). */
   resumeAt = -1;
@@ -256,10 +255,9 @@ export class Kernel {
     return fn;
   }
 
-  private onGate(addr: number): void {
-    // The first gate reached wins: if the CPU slides on through the no-op slots, later hooks fire too.
-    this.pendingGate ??= this.gates.get(addr) ?? null;
-    this.cpu.emuStop();
+  /** The gate at a trap address the CPU stopped at, if it is one. */
+  gateAt(addr: number): Gate | null {
+    return this.gates.get(addr) ?? null;
   }
 
   /** A kernel symbol's address (entry asm labels, gates, sys_call_table …). */
