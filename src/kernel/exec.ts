@@ -71,12 +71,14 @@ export function* do_execve(k: Kernel, t: Task, path: string, argv: string[], env
 
   // exec_mmap: release the old mm (a vfork parent wakes here), switch to the new one.
   const old = t.mm;
+  const activeMm = t.v.get('active_mm');
   yield* k.call('mm_release', mm_release(k, t));
   t.v.set('mm', mm);
   t.v.set('active_mm', mm);
   k.currentPgd = k.mm.pgdPa(mm);
   k.ops.switchMm(k.currentPgd);
   if (old) k.mm.mmput(old);
+  else if (activeMm) k.mm.mmdrop(activeMm); // a kernel thread gives back the mm it borrowed
   t.v.set('flags', t.flags & ~(PF_FORKNOEXEC | PF_KTHREAD));
   if (!k.execs.has(path)) k.execs.set(path, t.pid);
   t.v.setString('comm', path.split('/').pop()!.slice(0, 15));

@@ -33,12 +33,17 @@ export function* mm_release(k: Kernel, t: Task): KGen<void> {
   }
 }
 
-/** exit_mm: the task lets go of its address space (mmput frees it with the last user). */
+/**
+ * exit_mm: the task lets go of its address space (mmput tears it down with the
+ * last user). It still runs on the mm until it is switched out, so active_mm
+ * keeps an mm_count (mmgrab) that the switch away drops.
+ */
 function* exit_mm(k: Kernel, t: Task): KGen<void> {
   const mm = t.mm;
   yield* k.call('mm_release', mm_release(k, t));
   if (!mm) return;
   const users = k.mm.mm(mm).get('mm_users');
+  k.mm.mmgrab(mm);
   t.v.set('mm', 0);
   k.mm.mmput(mm);
   yield* k.step('exit_mm', `mm 0x${mm.toString(16)}: mm_users ${users} → ${users - 1}${users === 1 ? ' — address space freed' : ''}`);
@@ -140,6 +145,12 @@ export function* do_exit(k: Kernel, t: Task, code: number): KGen<number> {
 
 /** release_task: detach the pid, unlink from the lists, free the kernel stack and the task_struct. */
 export function release_task(k: Kernel, p: Task): void {
+  // A task reaped while still current (an autoreaped thread) has not been switched out: drop its lazy active_mm here.
+  const lazyMm = p.mm ? 0 : p.v.get('active_mm');
+  if (lazyMm) {
+    p.v.set('active_mm', 0);
+    k.mm.mmdrop(lazyMm);
+  }
   k.pidHash.delete(p.pid);
   list_del(k.mem, p.va + k.taskLayout.offsetOf('tasks'));
   list_del(k.mem, p.va + k.taskLayout.offsetOf('sibling'));

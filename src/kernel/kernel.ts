@@ -252,7 +252,7 @@ export class Kernel {
     const mm = new StructView(this.mem, mm_struct, initMm);
     mm.set('pgd', __va(this.swapperPgd));
     mm.set('mm_users', 2);
-    mm.set('mm_count', 1);
+    mm.set('mm_count', 2); // its own reference, plus sched_init's mmgrab for the idle task's lazy active_mm
     t.v.set('active_mm', __va(initMm));
     this.initMmVa = __va(initMm);
     // init_files, init_fs, init_sighand, init_signals

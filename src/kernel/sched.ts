@@ -56,14 +56,22 @@ export function pick_next_task(k: Kernel): Task | null {
 }
 
 /**
- * context_switch: switch_mm when the address space changes (kernel threads
- * borrow the previous active_mm), then switch_to. `prevPc` is where prev's CPU
- * state resumes (the gate it stopped at).
+ * context_switch: switch_mm when the address space changes, then switch_to.
+ * A task without an mm (a kernel thread, or one past exit_mm) borrows the
+ * previous task's active_mm and pins it (mm_count); when such a task is
+ * switched out, finish_task_switch drops what it held.
  */
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
+  const prevLive = k.byPa.has(prev.taskPa);
+  // A prev already released (an autoreaped thread) dropped its active_mm in release_task.
+  const oldmm = prevLive ? prev.v.get('active_mm') : 0;
   const nextMm = next.mm;
-  if (!nextMm) next.v.set('active_mm', prev.v.get('active_mm') || k.initMmVa);
-  const mmVa = nextMm || next.v.get('active_mm') || k.initMmVa;
+  if (!nextMm) {
+    const borrowed = oldmm || k.initMmVa;
+    k.mm.mmgrab(borrowed);
+    next.v.set('active_mm', borrowed);
+  }
+  const mmVa = nextMm || next.v.get('active_mm');
   const pgd = k.mm.pgdPa(mmVa);
   if (pgd !== k.currentPgd) {
     k.currentPgd = pgd;
@@ -76,10 +84,16 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
   });
   if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
   else prev.v.set('nvcsw', prev.v.get('nvcsw') + 1);
-  const dead = (prev.state & TASK_DEAD) !== 0 || prev.exitState === EXIT_DEAD || !k.byPa.has(prev.taskPa);
+  let dropMm = 0;
+  if (prevLive && !prev.mm && oldmm) {
+    prev.v.set('active_mm', 0); // rq->prev_mm
+    dropMm = oldmm;
+  }
+  const dead = (prev.state & TASK_DEAD) !== 0 || prev.exitState === EXIT_DEAD || !prevLive;
   if (dead || prev.pid === 0) k.ops.loadFirst(next);
   else k.ops.switchTo(prev, next, k.cpu.regRead(k.arch.cpu.regIds[k.arch.cpu.pc]!));
   k.current = next;
+  if (dropMm) k.mm.mmdrop(dropMm); // finish_task_switch
 }
 
 /** schedule() for kernel code: `yield* schedule(k)` gives up the CPU. */

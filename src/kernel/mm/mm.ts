@@ -200,7 +200,10 @@ export class MemoryManager {
     return newMm;
   }
 
-  /** mmput: drops a user; at zero, exit_mmap frees pages, tables, VMAs and the pgd. */
+  /**
+   * mmput: drops a user (mm_users); the last one tears the address space down
+   * (exit_mmap: pages, page tables, VMAs) and drops the users' shared mm_count.
+   */
   mmput(mmVa: number): void {
     const mm = this.mm(mmVa);
     const users = mm.get('mm_users') - 1;
@@ -210,7 +213,26 @@ export class MemoryManager {
     this.pgtable.forEachUserPte(this.mem, pgd, (_va, pte) => this.pages.putPage(((pte.pa & ~(PAGE_SIZE - 1)) >>> 0)));
     this.pgtable.freeUserTables(this.mem, pgd, (pa) => this.pages.freePages(pa, 0));
     for (const v of this.vmas(mmVa)) this.vmaCache.free(v.pa);
-    this.pages.freePages(pgd, Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
+    mm.set('mmap', 0);
+    mm.set('map_count', 0);
+    mm.set('total_vm', 0);
+    this.mmdrop(mmVa);
+  }
+
+  /** mmgrab: pins the mm_struct and its pgd (mm_count), as a task running on it lazily (active_mm) must. */
+  mmgrab(mmVa: number): void {
+    const mm = this.mm(mmVa);
+    mm.set('mm_count', mm.get('mm_count') + 1);
+  }
+
+  /** mmdrop: drops an mm_count; the last one frees the pgd and the mm_struct (__mmdrop). */
+  mmdrop(mmVa: number): void {
+    const mm = this.mm(mmVa);
+    const count = mm.get('mm_count') - 1;
+    if (count < 0) throw new Error(`mm 0x${mmVa.toString(16)}: mm_count underflow`);
+    mm.set('mm_count', count);
+    if (count > 0) return;
+    this.pages.freePages(this.pgdPa(mmVa), Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
     this.mmCache.free(__pa(mmVa));
   }
 
