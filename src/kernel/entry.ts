@@ -167,16 +167,23 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
 function installBreakpoints(k: Kernel, bps: ReadonlySet<number> | undefined, startPc: number) {
   const hooks: HookHandle[] = [];
   if (!bps) return hooks;
+  // The instruction we resume from is stepped over once. (Not by comparing the
+  // retired count: the counting hook has already counted it when this one runs.)
+  // Only ARM's pc carries a mode bit (Thumb); an i386 address may be odd.
+  let resumeFrom = (k.arch.cpu.name === 'arm' ? startPc & ~1 : startPc) >>> 0;
   for (const a of bps) {
     hooks.push(
       k.cpu.hookCode(a, a, (addr) => {
-        if (addr === (startPc & ~1) && k.now === k.resumeAt) return; // the instruction we resume from
+        if (addr === resumeFrom) {
+          resumeFrom = -1;
+          return;
+        }
+        resumeFrom = -1;
         k.pendingBreak = addr;
         k.cpu.emuStop();
       }),
     );
   }
-  k.resumeAt = k.now;
   return hooks;
 }
 

@@ -183,8 +183,6 @@ export class Kernel {
   pendingIntr: number | null = null;
   pendingGate: Gate | null = null;
   pendingBreak: number | null = null;
-  /** Retired-instruction count when the last CPU run started (a breakpoint at the start pc is stepped over). */
-  resumeAt = -1;
   /** Guest crashes turned into signals, in order (for reports and tests). */
   readonly faults: { pid: number; sig: number; why: string; addr?: number }[] = [];
 
