@@ -105,6 +105,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     k.lastFault = null;
     const limit = end - k.now;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
+    k.stoppedAtBreak = null;
     let rc: number;
     try {
       rc = k.cpu.emuStart(pc, FAR, limit);
@@ -146,6 +147,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (brk !== null) {
       const at = brk;
       k.pendingBreak = null;
+      k.stoppedAtBreak = at;
       return { kind: 'breakpoint', pc: at };
     }
     if (rc !== 0) {
@@ -167,10 +169,11 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
 function installBreakpoints(k: Kernel, bps: ReadonlySet<number> | undefined, startPc: number) {
   const hooks: HookHandle[] = [];
   if (!bps) return hooks;
-  // The instruction we resume from is stepped over once. (Not by comparing the
-  // retired count: the counting hook has already counted it when this one runs.)
-  // Only ARM's pc carries a mode bit (Thumb); an i386 address may be odd.
-  let resumeFrom = (k.arch.cpu.name === 'arm' ? startPc & ~1 : startPc) >>> 0;
+  // Resuming from a breakpoint steps over its instruction once. (Not by comparing
+  // the retired count: the counting hook has already counted it when this one
+  // runs.) Only ARM's pc carries a mode bit (Thumb); an i386 address may be odd.
+  const pc = (k.arch.cpu.name === 'arm' ? startPc & ~1 : startPc) >>> 0;
+  let resumeFrom = k.stoppedAtBreak === pc ? pc : -1;
   for (const a of bps) {
     hooks.push(
       k.cpu.hookCode(a, a, (addr) => {

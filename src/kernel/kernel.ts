@@ -183,6 +183,8 @@ export class Kernel {
   pendingIntr: number | null = null;
   pendingGate: Gate | null = null;
   pendingBreak: number | null = null;
+  /** Where the last run stopped for a guest breakpoint: the next run steps over that instruction once. */
+  stoppedAtBreak: number | null = null;
   /** Guest crashes turned into signals, in order (for reports and tests). */
   readonly faults: { pid: number; sig: number; why: string; addr?: number }[] = [];
 

@@ -34,15 +34,16 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
       if (!eligible(c, pid)) continue;
       any = true;
       if (c.exitState !== EXIT_ZOMBIE) continue;
-      // wait_task_zombie
+      // wait_task_zombie: the zombie is reaped even when copying its status out faults (-EFAULT), as in Linux.
       const status = c.v.get('exit_code');
-      if (statusPtr && !k.mm.putUser32(t.mm, statusPtr, status)) return EFAULT;
-      if (rusagePtr && !k.mm.copyToUser(t.mm, rusagePtr, new Uint8Array(72))) return EFAULT;
       const cpid = c.pid;
-      yield* k.step('wait_task_zombie', `reaping zombie pid ${cpid}: status 0x${status.toString(16).padStart(4, '0')}`);
+      let ret = cpid;
+      if (rusagePtr && !k.mm.copyToUser(t.mm, rusagePtr, new Uint8Array(72))) ret = EFAULT;
+      else if (statusPtr && !k.mm.putUser32(t.mm, statusPtr, status)) ret = EFAULT;
+      yield* k.step('wait_task_zombie', `reaping zombie pid ${cpid}: status 0x${status.toString(16).padStart(4, '0')}${ret === EFAULT ? ' (copying it out faulted: EFAULT)' : ''}`);
       release_task(k, c);
       yield* k.step('release_task', `pid ${cpid}: task_struct, kernel stack and pid freed`);
-      return cpid;
+      return ret;
     }
     if (!any) return ECHILD;
     if (options & WNOHANG) return 0;

@@ -141,3 +141,47 @@ export function uread32(k: Kernel, t: Task, va: number): number | null {
 export function sysExits(k: Kernel, pid: number, name: string): number[] {
   return k.trace.events.filter((e) => e.t === 'sys_exit' && e.pid === pid && e.name === name).map((e) => (e as { ret: number }).ret);
 }
+
+// ---- a few lines of guest assembly per arch, for the small test programs ----
+
+const ARG_REGS: Record<Arch, string[]> = { arm: ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'], x86: ['%ebx', '%ecx', '%edx', '%esi', '%edi', '%ebp'] };
+
+/**
+ * One system call in the arch's convention (ARM EABI: r7 and svc; i386: %eax and
+ * int $0x80). Each argument is a number or a label (its address); the result is
+ * left in r0 / %eax. ARM programs need a `.ltorg` after the last use.
+ */
+export function syscall(arch: Arch, name: string, ...args: (number | string)[]): string {
+  const regs = ARG_REGS[arch];
+  if (args.length > regs.length) throw new Error('too many syscall arguments');
+  const lit = (a: number | string) => (typeof a === 'number' ? `0x${(a >>> 0).toString(16)}` : a);
+  if (arch === 'arm') return [...args.map((a, i) => `        ldr ${regs[i]}, =${lit(a)}`), `        mov r7, #${nr(arch, name)}`, '        svc #0'].join('\n');
+  return [...args.map((a, i) => `        movl $${lit(a)}, ${regs[i]}`), `        movl $${nr(arch, name)}, %eax`, '        int $0x80'].join('\n');
+}
+
+/** Jumps to `label` if the last syscall returned 0. */
+export function ifZero(arch: Arch, label: string): string {
+  return arch === 'arm' ? `        cmp r0, #0\n        beq ${label}` : `        testl %eax, %eax\n        je ${label}`;
+}
+
+/** Stores the last syscall's result at `label`. */
+export function storeResult(arch: Arch, label: string): string {
+  return arch === 'arm' ? `        ldr r1, =${label}\n        str r0, [r1]` : `        movl %eax, ${label}`;
+}
+
+/** exit_group(-result): a -errno becomes the exit status. */
+export function exitNegResult(arch: Arch): string {
+  return arch === 'arm'
+    ? `        rsb r0, r0, #0\n        mov r7, #${nr(arch, 'exit_group')}\n        svc #0`
+    : `        negl %eax\n        movl %eax, %ebx\n        movl $${nr(arch, 'exit_group')}, %eax\n        int $0x80`;
+}
+
+/** A data word with a label (little-endian 32 bits). */
+export function word(arch: Arch, label: string, value = 0): string {
+  return arch === 'arm' ? `        .align 2\n${label}: .word ${value}` : `        .align 4\n${label}: .long ${value}`;
+}
+
+/** The literal pool (ARM) after the code that uses `ldr =`. */
+export function pool(arch: Arch): string {
+  return arch === 'arm' ? '        .ltorg' : '';
+}
