@@ -63,7 +63,8 @@ export function clone_flags_error(flags: number, current: Task): string | null {
   if (flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) return 'CLONE_THREAD without CLONE_SIGHAND';
   if (flags & CLONE_SIGHAND && !(flags & CLONE_VM)) return 'CLONE_SIGHAND without CLONE_VM';
   if (flags & CLONE_PARENT && current.pid === 1) return 'CLONE_PARENT from init';
-  if (flags & CLONE_THREAD && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return 'CLONE_THREAD with a new user/pid namespace';
+  // 3.18 (like the uname the model reports): a new pid or user namespace may share neither signal handlers nor a thread group.
+  if (flags & CLONE_SIGHAND && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return 'CLONE_SIGHAND with a new user/pid namespace';
   return null;
 }
 
