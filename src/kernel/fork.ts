@@ -9,7 +9,7 @@ import {
   PF_FORKNOEXEC, PF_KTHREAD, PF_SUPERPRIV, TASK_RUNNING, TASK_UNINTERRUPTIBLE,
   files_struct, fs_struct, mm_struct, sighand_struct, signal_struct,
 } from './layout.js';
-import { ref_get } from './refcount.js';
+import { ref_get, ref_put } from './refcount.js';
 import { __pa, __va, INIT_LIST_HEAD, list_add_tail } from './list.js';
 import { SCHEDULE } from './kfunc.js';
 import { wake_up_new_task } from './sched.js';
@@ -68,12 +68,20 @@ export function clone_flags_error(flags: number, current: Task): string | null {
   return null;
 }
 
-/** alloc_pid: the next free pid after the last one, wrapping at pid_max (past the reserved low range, 300, as Linux does). */
+/** RESERVED_PIDS: after a wrap, pids restart above the range Linux keeps for boot-time daemons. */
+export const RESERVED_PIDS = 300;
+
+/**
+ * alloc_pid: the next free pid after the last one, wrapping at pid_max to
+ * RESERVED_PIDS as Linux does. Linux's pid_max is at least RESERVED_PIDS + 1;
+ * the model allows a smaller one (tests), which wraps to 1.
+ */
 export function alloc_pid(k: Kernel): number {
   const max = k.opts.pidMax;
+  const floor = max > RESERVED_PIDS ? RESERVED_PIDS : 1;
   let pid = k.lastPid;
   for (let i = 0; i < max; i++) {
-    pid = pid + 1 >= max ? Math.min(300, max - 1) : pid + 1;
+    pid = pid + 1 >= max ? floor : pid + 1;
     if (!k.pidHash.has(pid)) {
       k.lastPid = pid;
       return pid;
@@ -181,6 +189,30 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   yield* k.step('copy_mm', `dup_mm: new mm 0x${mm.toString(16)}, pgd 0x${k.mm.mm(mm).get('pgd').toString(16)}; ${shared} page(s) shared copy-on-write (read-only in both, page count +1)`);
 }
 
+/**
+ * The bad_fork_cleanup_* labels of copy_process, in reverse order of the
+ * copies: the half-made child gives back its mm, signal, sighand, fs and
+ * files references, then its kernel stack and task_struct.
+ */
+function bad_fork_cleanup(k: Kernel, flags: number, p: Task): void {
+  if (p.mm) k.mm.mmput(p.mm);
+  const sigVa = p.v.get('signal');
+  if (flags & CLONE_THREAD) {
+    const s = new StructView(k.mem, signal_struct, __pa(sigVa));
+    s.set('live', s.get('live') - 1);
+    s.set('nr_threads', s.get('nr_threads') - 1);
+  }
+  ref_put(k.mem, signal_struct, sigVa, 'sigcnt', k.caches.signal_struct);
+  ref_put(k.mem, sighand_struct, p.v.get('sighand'), 'count', k.caches.sighand_struct);
+  const fs = p.v.get('fs');
+  if (fs) ref_put(k.mem, fs_struct, fs, 'users', k.caches.fs_struct);
+  const files = p.v.get('files');
+  if (files) ref_put(k.mem, files_struct, files, 'count', k.caches.files_struct);
+  k.pages.freePages(p.tiPa, 1);
+  k.byPa.delete(p.taskPa);
+  k.caches.task_struct.free(p.taskPa);
+}
+
 /** Counts the user's processes for RLIMIT_NPROC (kernel threads excluded). */
 function nr_processes(k: Kernel): number {
   let n = 0;
@@ -233,9 +265,7 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   const pid = alloc_pid(k);
   if (pid < 0) {
     yield* k.step('alloc_pid', 'EAGAIN: no free pid');
-    k.pages.freePages(p.tiPa, 1);
-    k.byPa.delete(p.taskPa);
-    k.caches.task_struct.free(p.taskPa);
+    bad_fork_cleanup(k, a.flags, p);
     return EAGAIN;
   }
   p.v.set('pid', pid);
