@@ -132,6 +132,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     k.pendingIntr = null;
     k.lastFault = null;
     const bpHooks = installBreakpoints(k, opts.breakpoints, pc);
+    k.stoppedAtBreak = null;
     const started = k.now;
     let rc: number;
     try {
@@ -178,6 +179,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (brk !== null) {
       const at = brk;
       k.pendingBreak = null;
+      k.stoppedAtBreak = at;
       return { kind: 'breakpoint', pc: at };
     }
     if (rc !== 0) {
@@ -201,16 +203,24 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
 function installBreakpoints(k: Kernel, bps: ReadonlySet<number> | undefined, startPc: number) {
   const hooks: HookHandle[] = [];
   if (!bps) return hooks;
+  // Resuming from a breakpoint steps over its instruction once. (Not by comparing
+  // the retired count: the counting hook has already counted it when this one
+  // runs.) Only ARM's pc carries a mode bit (Thumb); an i386 address may be odd.
+  const pc = (k.arch.cpu.name === 'arm' ? startPc & ~1 : startPc) >>> 0;
+  let resumeFrom = k.stoppedAtBreak === pc ? pc : -1;
   for (const a of bps) {
     hooks.push(
       k.cpu.hookCode(a, a, (addr) => {
-        if (addr === (startPc & ~1) && k.now === k.resumeAt) return; // the instruction we resume from
+        if (addr === resumeFrom) {
+          resumeFrom = -1;
+          return;
+        }
+        resumeFrom = -1;
         k.pendingBreak = addr;
         k.cpu.emuStop();
       }),
     );
   }
-  k.resumeAt = k.now;
   return hooks;
 }
 

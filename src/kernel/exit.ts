@@ -35,7 +35,11 @@ export function* mm_release(k: Kernel, t: Task): KGen<void> {
   }
 }
 
-/** exit_mm: the task lets go of its address space (mmput frees it with the last user). */
+/**
+ * exit_mm: the task lets go of its address space (mmput tears it down with the
+ * last user). It still runs on the mm until it is switched out, so active_mm
+ * keeps an mm_count (mmgrab) that the switch away drops.
+ */
 function* exit_mm(k: Kernel, t: Task): KGen<void> {
   const mm = t.mm;
   yield* k.call('mm_release', mm_release(k, t));

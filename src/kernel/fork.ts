@@ -68,16 +68,25 @@ export function clone_flags_error(flags: number, current: Task): string | null {
   if (flags & CLONE_THREAD && !(flags & CLONE_SIGHAND)) return 'CLONE_THREAD without CLONE_SIGHAND';
   if (flags & CLONE_SIGHAND && !(flags & CLONE_VM)) return 'CLONE_SIGHAND without CLONE_VM';
   if (flags & CLONE_PARENT && current.pid === 1) return 'CLONE_PARENT from init';
-  if (flags & CLONE_THREAD && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return 'CLONE_THREAD with a new user/pid namespace';
+  // 3.18 (like the uname the model reports): a new pid or user namespace may share neither signal handlers nor a thread group.
+  if (flags & CLONE_SIGHAND && flags & (CLONE_NEWUSER | CLONE_NEWPID)) return 'CLONE_SIGHAND with a new user/pid namespace';
   return null;
 }
 
-/** alloc_pid: the next free pid after the last one, wrapping at pid_max (past the reserved low range, 300, as Linux does). */
+/** RESERVED_PIDS: after a wrap, pids restart above the range Linux keeps for boot-time daemons. */
+export const RESERVED_PIDS = 300;
+
+/**
+ * alloc_pid: the next free pid after the last one, wrapping at pid_max to
+ * RESERVED_PIDS as Linux does. Linux's pid_max is at least RESERVED_PIDS + 1;
+ * the model allows a smaller one (tests), which wraps to 1.
+ */
 export function alloc_pid(k: Kernel): number {
   const max = k.opts.pidMax;
+  const floor = max > RESERVED_PIDS ? RESERVED_PIDS : 1;
   let pid = k.lastPid;
   for (let i = 0; i < max; i++) {
-    pid = pid + 1 >= max ? Math.min(300, max - 1) : pid + 1;
+    pid = pid + 1 >= max ? floor : pid + 1;
     if (!k.pidHash.has(pid)) {
       k.lastPid = pid;
       return pid;
@@ -189,16 +198,10 @@ function* copy_mm(k: Kernel, flags: number, p: Task, cur: Task): KGen<void> {
   yield* k.step('copy_mm', `dup_mm: new mm 0x${mm.toString(16)}, pgd 0x${k.mm.mm(mm).get('pgd').toString(16)}; ${shared} page(s) shared copy-on-write (read-only in both, page count +1)`);
 }
 
-/** Counts the user's processes for RLIMIT_NPROC (kernel threads excluded). */
-function nr_processes(k: Kernel): number {
-  let n = 0;
-  for (const t of k.byPa.values()) if (!(t.flags & PF_KTHREAD) && t.pid !== 0 && !t.exitState) n++;
-  return n;
-}
-
 /**
- * copy_process's error exits after copy_mm (bad_fork_cleanup_mm … bad_fork_free):
- * drop what the child took from the parent, free its stack and task_struct.
+ * The bad_fork_cleanup_* labels of copy_process, in reverse order of the
+ * copies: the half-made child gives back its mm, signal, sighand, fs and
+ * files references, then its kernel stack and task_struct.
  */
 function bad_fork_cleanup(k: Kernel, flags: number, p: Task): void {
   if (p.mm) k.mm.mmput(p.mm);
@@ -210,11 +213,20 @@ function bad_fork_cleanup(k: Kernel, flags: number, p: Task): void {
   }
   ref_put(k.mem, signal_struct, sigVa, 'sigcnt', k.caches.signal_struct);
   ref_put(k.mem, sighand_struct, p.v.get('sighand'), 'count', k.caches.sighand_struct);
-  if (p.v.get('fs')) ref_put(k.mem, fs_struct, p.v.get('fs'), 'users', k.caches.fs_struct);
-  if (p.v.get('files')) ref_put(k.mem, files_struct, p.v.get('files'), 'count', k.caches.files_struct);
+  const fs = p.v.get('fs');
+  if (fs) ref_put(k.mem, fs_struct, fs, 'users', k.caches.fs_struct);
+  const files = p.v.get('files');
+  if (files) ref_put(k.mem, files_struct, files, 'count', k.caches.files_struct);
   k.pages.freePages(p.tiPa, 1);
   k.byPa.delete(p.taskPa);
   k.caches.task_struct.free(p.taskPa);
+}
+
+/** Counts the user's processes for RLIMIT_NPROC (kernel threads excluded). */
+function nr_processes(k: Kernel): number {
+  let n = 0;
+  for (const t of k.byPa.values()) if (!(t.flags & PF_KTHREAD) && t.pid !== 0 && !t.exitState) n++;
+  return n;
 }
 
 /** copy_process: returns the new task, or a negative errno. */
@@ -275,9 +287,7 @@ export function* copy_process(k: Kernel, a: CloneArgs): KGen<Task | number> {
   const pid = alloc_pid(k);
   if (pid < 0) {
     yield* k.step('alloc_pid', 'EAGAIN: no free pid');
-    k.pages.freePages(p.tiPa, 1);
-    k.byPa.delete(p.taskPa);
-    k.caches.task_struct.free(p.taskPa);
+    bad_fork_cleanup(k, a.flags, p);
     return EAGAIN;
   }
   p.v.set('pid', pid);

@@ -214,8 +214,8 @@ export class Kernel {
 
   pendingIntr: number | null = null;
   pendingBreak: number | null = null;
-  /** Retired-instruction count when the last CPU run started (a breakpoint at the start pc is stepped over). */
-  resumeAt = -1;
+  /** Where the last run stopped for a guest breakpoint: the next run steps over that instruction once. */
+  stoppedAtBreak: number | null = null;
   /** Guest crashes turned into signals, in order (for reports and tests). */
   readonly faults: { pid: number; sig: number; why: string; addr?: number }[] = [];
 

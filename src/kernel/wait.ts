@@ -62,16 +62,18 @@ export function* do_wait(k: Kernel, t: Task, pid: number, statusPtr: number, opt
         any = true;
         const r = wait_consider_task(k, c, options);
         if (!r) continue;
-        if (statusPtr && !k.mm.putUser32(t.mm, statusPtr, r.status)) return EFAULT;
-        if (rusagePtr && !k.mm.copyToUser(t.mm, rusagePtr, new Uint8Array(72))) return EFAULT;
+        // A fault copying the status out is -EFAULT, but a zombie is reaped all the same (as in Linux).
+        let ret = r.pid;
+        if (rusagePtr && !k.mm.copyToUser(t.mm, rusagePtr, new Uint8Array(72))) ret = EFAULT;
+        else if (statusPtr && !k.mm.putUser32(t.mm, statusPtr, r.status)) ret = EFAULT;
         if (!r.reap) {
           yield* k.step('do_wait', `pid ${r.pid} reported ${r.status === 0xffff ? 'continued' : `stopped by signal ${r.status >> 8}`}: status 0x${r.status.toString(16)}`);
-          return r.pid;
+          return ret;
         }
-        yield* k.step('wait_task_zombie', `reaping zombie pid ${r.pid}: status 0x${r.status.toString(16).padStart(4, '0')}`);
+        yield* k.step('wait_task_zombie', `reaping zombie pid ${r.pid}: status 0x${r.status.toString(16).padStart(4, '0')}${ret === EFAULT ? ' (copying it out faulted: EFAULT)' : ''}`);
         release_task(k, c);
         yield* k.step('release_task', `pid ${r.pid}: task_struct, kernel stack and pid freed`);
-        return r.pid;
+        return ret;
       }
       if (!any) return ECHILD;
       if (options & WNOHANG) return 0;

@@ -238,6 +238,7 @@ export class MemoryManager {
   mmdrop(mmVa: number): void {
     const mm = this.mm(mmVa);
     const count = mm.get('mm_count') - 1;
+    if (count < 0) throw new Error(`mm 0x${mmVa.toString(16)}: mm_count underflow`);
     mm.set('mm_count', count);
     if (count > 0) return;
     this.pages.freePages(this.pgdPa(mmVa), Math.log2(this.pgtable.pgdSize / PAGE_SIZE));
