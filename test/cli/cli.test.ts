@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 
 function td(...args: string[]) {
   if (!existsSync('dist/trapdoor.mjs')) throw new Error('dist/trapdoor.mjs is missing: run `npm test` (it builds the CLI first)');
-  const r = spawnSync(process.execPath, ['bin/trapdoor.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+  // NO_COLOR: picocolors colours output when CI is set (as in CI runs); the tests read plain text.
+  const r = spawnSync(process.execPath, ['bin/trapdoor.mjs', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
