@@ -118,7 +118,7 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
   }
   k.event('sched_switch', {
     prev_comm: prev.comm, prev_pid: prev.pid, prev_prio: 120,
-    prev_state: prev.exitState ? 'X' : prev.state === TASK_RUNNING ? 'R' : prev.state & 1 ? 'S' : prev.state & 2 ? 'D' : prev.state & 4 ? 'T' : 'X',
+    prev_state: prev.exitState ? 'X' : prev.state === TASK_RUNNING ? 'R' : prev.state & 1 ? 'S' : prev.state & 2 ? 'D' : prev.state & 4 ? 'T' : prev.state & 8 ? 't' : 'X',
     next_comm: next.comm, next_pid: next.pid, next_prio: 120,
   });
   if (prevGone) {
