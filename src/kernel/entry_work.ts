@@ -10,15 +10,14 @@
 import { do_group_exit } from './exit.js';
 import type { Kernel } from './kernel.js';
 import type { KGen } from './kfunc.js';
-import { SCHEDULE } from './kfunc.js';
-import { clear_tsk_thread_flag, test_tsk_thread_flag } from './sched.js';
+import { clear_tsk_thread_flag, schedule, test_tsk_thread_flag } from './sched.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, get_signal } from './signal.js';
 import type { Task } from './task.js';
 
 /** schedule(): give up the CPU; the task resumes here when it is picked again. */
 export function* schedule_gate(k: Kernel, t: Task): KGen<number> {
   yield* k.step('schedule', `pid ${t.pid}: TIF_NEED_RESCHED — schedule()`);
-  yield SCHEDULE;
+  yield* schedule(k);
   return 0;
 }
 

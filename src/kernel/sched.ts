@@ -78,7 +78,7 @@ export function wake_up_new_task(k: Kernel, t: Task): void {
  */
 export function pick_next_task(k: Kernel): Task | null {
   const prev = k.current;
-  if (prev.pid !== 0 && k.byPa.has(prev.taskPa)) clear_tsk_thread_flag(k, prev, k.arch.tif.NEED_RESCHED);
+  if (prev.pid !== 0) clear_tsk_thread_flag(k, prev, k.arch.tif.NEED_RESCHED);
   if (prev.state === TASK_RUNNING && !prev.exitState && prev.pid !== 0) enqueue(k, prev);
   else dequeue(k, prev);
   const next = k.runqueue.shift();
@@ -96,9 +96,6 @@ export function pick_next_task(k: Kernel): Task | null {
 export function context_switch(k: Kernel, prev: Task, next: Task): void {
   const oldmm = prev.v.get('active_mm');
   const nextMm = next.mm;
-  // prev's task_struct stays valid through this switch even if it was released (its
-  // last reference is dropped below, in finish_task_switch), but be safe.
-  const prevGone = !k.byPa.has(prev.taskPa);
   if (!nextMm) {
     // enter_lazy_tlb: a kernel thread runs on the previous address space, holding mm_count.
     next.v.set('active_mm', oldmm);
@@ -121,12 +118,12 @@ export function context_switch(k: Kernel, prev: Task, next: Task): void {
     prev_state: prev.exitState ? 'X' : prev.state === TASK_RUNNING ? 'R' : prev.state & 1 ? 'S' : prev.state & 2 ? 'D' : prev.state & 4 ? 'T' : prev.state & 8 ? 't' : 'X',
     next_comm: next.comm, next_pid: next.pid, next_prio: 120,
   });
-  if (prevGone) {
-    // nothing to account
-  } else if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
+  // prev's task_struct is valid here even if release_task ran: a dead task's
+  // last reference is dropped only below, in finish_task_switch.
+  if (prev.state === TASK_RUNNING) prev.v.set('nivcsw', prev.v.get('nivcsw') + 1);
   else prev.v.set('nvcsw', prev.v.get('nvcsw') + 1);
   const taskDead = (prev.state & TASK_DEAD) !== 0;
-  const dead = taskDead || prevGone || prev.exitState === EXIT_DEAD;
+  const dead = taskDead || prev.exitState === EXIT_DEAD;
   if (dead || prev.pid === 0) k.ops.loadFirst(next);
   else k.ops.switchTo(prev, next, k.cpu.regRead(k.arch.cpu.regIds[k.arch.cpu.pc]!));
   k.current = next;

@@ -76,7 +76,7 @@ status: .long 0
 function run(arch: A) {
   const r = runProgram(kernelArch(arch), assembleProgram(BUSY[arch], { arch, fileName: 'busy.S' }), { budget: 20_000_000, keepTrace: true, timeslice: TICK });
   const events = r.kernel.trace.events.slice();
-  const out = { status: r.status, pid: r.pid!, events, nivcsw: new Map<number, number>() };
+  const out = { status: r.status, pid: r.pid!, events };
   r.kernel.close();
   return out;
 }

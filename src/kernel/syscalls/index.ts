@@ -168,8 +168,7 @@ def('kill', (k, t, [pid, sig]) => value(kill(k, t, pid! | 0, sig!)));
 def('tgkill', (k, t, [, pid, sig]) => value(kill(k, t, pid! | 0, sig!)));
 
 function kill(k: Kernel, _t: Task, pid: number, sig: number): number {
-  if (sig < 0 || sig > 64) return EINVAL;
-  if (sig > _NSIG_MODEL) return EINVAL; // real-time signals are not modelled
+  if (sig < 0 || sig > _NSIG_MODEL) return EINVAL; // (Linux: 64; real-time signals are not modelled)
   const target = k.pidHash.get(pid);
   if (!target || pid <= 0) return ESRCH;
   if (sig === 0) return 0;
