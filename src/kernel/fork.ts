@@ -217,9 +217,7 @@ function bad_fork_cleanup(k: Kernel, flags: number, p: Task): void {
   if (fs) ref_put(k.mem, fs_struct, fs, 'users', k.caches.fs_struct);
   const files = p.v.get('files');
   if (files) ref_put(k.mem, files_struct, files, 'count', k.caches.files_struct);
-  k.pages.freePages(p.tiPa, 1);
-  k.byPa.delete(p.taskPa);
-  k.caches.task_struct.free(p.taskPa);
+  free_task(k, p); // bad_fork_free
 }
 
 /** Counts the user's processes for RLIMIT_NPROC (kernel threads excluded). */
@@ -381,7 +379,12 @@ export function put_task_struct(k: Kernel, t: Task): void {
   const n = t.v.get('usage') - 1;
   t.v.set('usage', n);
   if (n > 0) return;
-  k.pages.freePages(t.tiPa, 1); // free_thread_info
+  free_task(k, t);
+}
+
+/** free_task: the kernel stack (free_thread_info) and the task_struct (free_task_struct). */
+function free_task(k: Kernel, t: Task): void {
+  k.pages.freePages(t.tiPa, 1);
   k.byPa.delete(t.taskPa);
-  k.caches.task_struct.free(t.taskPa); // free_task_struct
+  k.caches.task_struct.free(t.taskPa);
 }
