@@ -71,8 +71,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
     if (!k.irqInFlight && (t.pid === 0 || t.kgen || !k.ops.isUserMode())) hrtimer_interrupt(k);
     if (t.pid === 0 && !t.kgen) {
       // The idle task: hand the CPU to whoever is runnable.
-      let next = pick_next_task(k);
-      while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
+      const next = pick_next_task_nohz(k);
       if (!next) return { kind: 'idle' };
       context_switch(k, t, next);
       continue;
@@ -81,7 +80,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       if (k.sleepingIdle) {
         // A previous run ended idle with this task asleep in schedule(): it
         // resumes only once something has woken it (or another task can run).
-        const next = pick_next_task(k);
+        const next = pick_next_task_nohz(k);
         if (!next) return { kind: 'idle' };
         k.sleepingIdle = false;
         if (next !== t) context_switch(k, t, next);
@@ -98,8 +97,7 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
           if (opts.stopAtPoint?.(r.value, t)) return { kind: 'point', fn: r.value.fn, text: r.value.text };
           continue;
         }
-        let next = pick_next_task(k);
-        while (!next && tick_nohz_idle(k)) next = pick_next_task(k); // NO_HZ: sleep until the next timer
+        const next = pick_next_task_nohz(k);
         if (!next) {
           if (t.state === 0 && !t.exitState) continue; // still runnable: keep going
           k.sleepingIdle = true;
@@ -198,6 +196,13 @@ export function runKernel(k: Kernel, opts: RunOptions = {}): RunStop {
       throw new KernelPanic(`CPU stopped: ${k.cpu.strerror(rc)} at 0x${now.toString(16)}`);
     }
   }
+}
+
+/** pick_next_task, and while nothing is runnable, NO_HZ idle until the next timer wakes someone; null if none will. */
+function pick_next_task_nohz(k: Kernel): Task | null {
+  let next = pick_next_task(k);
+  while (!next && tick_nohz_idle(k)) next = pick_next_task(k);
+  return next;
 }
 
 function installBreakpoints(k: Kernel, bps: ReadonlySet<number> | undefined, startPc: number) {
